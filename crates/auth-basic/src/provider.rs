@@ -1,0 +1,167 @@
+//! The Basic provider.
+
+use std::fmt;
+
+use auth_core::{AuthProvider, Error, Result, Scheme, SecretString, Token, async_trait};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
+
+/// Sends `Authorization: Basic base64(username ":" password)` (RFC 7617), encoded as UTF-8.
+///
+/// The header value is computed once, at construction; every [`token`](AuthProvider::token)
+/// call hands out a clone of the same [`Token`].
+#[derive(Clone)]
+pub struct BasicProvider {
+    username: String,
+    token: Token,
+}
+
+impl BasicProvider {
+    /// Builds the provider.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) when the username is
+    /// empty, holds a `:` (RFC 7617 §2 forbids it: the server splits at the first colon), or
+    /// when either part holds a control character (CR, LF, NUL, ...). An empty password is
+    /// allowed.
+    pub fn new(username: impl Into<String>, password: impl Into<SecretString>) -> Result<Self> {
+        let username = username.into();
+        let password = password.into();
+        if username.is_empty() {
+            return Err(Error::invalid_config(
+                "Basic auth username is empty; set a non-empty username",
+            ));
+        }
+        if username.contains(':') {
+            return Err(Error::invalid_config(
+                "Basic auth username contains ':', which RFC 7617 forbids (the server splits \
+                 user and password at the first colon); remove the colon",
+            ));
+        }
+        check_no_control("username", &username)?;
+        check_no_control("password", password.expose_secret())?;
+
+        // Both the plain and the encoded form are secrets: wipe the one we do not keep.
+        let mut plain = Zeroizing::new(Vec::with_capacity(
+            username.len() + 1 + password.expose_secret().len(),
+        ));
+        plain.extend_from_slice(username.as_bytes());
+        plain.push(b':');
+        plain.extend_from_slice(password.expose_secret().as_bytes());
+        let encoded = STANDARD.encode(plain.as_slice());
+        let token = Token::new(Scheme::Basic, encoded)?;
+        Ok(Self { username, token })
+    }
+
+    /// The username (not secret).
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+}
+
+fn check_no_control(part: &str, text: &str) -> Result<()> {
+    match text.char_indices().find(|(_, c)| c.is_control()) {
+        None => Ok(()),
+        Some((at, c)) => Err(Error::invalid_config(format!(
+            "Basic auth {part} contains a control character (U+{:04X}) at byte {at}; CR, LF, \
+             NUL and other control characters are not allowed",
+            u32::from(c)
+        ))),
+    }
+}
+
+impl fmt::Debug for BasicProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicProvider")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+#[async_trait]
+impl AuthProvider for BasicProvider {
+    async fn token(&self) -> Result<Token> {
+        Ok(self.token.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use auth_core::ErrorKind;
+
+    use super::*;
+
+    async fn header(user: &str, password: &str) -> String {
+        let provider = BasicProvider::new(user, password).unwrap();
+        let token = provider.token().await.unwrap();
+        token.header_value().to_str().unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn reference_test_vectors() {
+        assert_eq!(header("admin", "123").await, "Basic YWRtaW46MTIz");
+        assert_eq!(header("tom", "123").await, "Basic dG9tOjEyMw==");
+    }
+
+    #[tokio::test]
+    async fn non_ascii_is_encoded_as_utf8() {
+        // RFC 7617 §2.1 example: "test" / "123£" with charset UTF-8.
+        assert_eq!(header("test", "123\u{a3}").await, "Basic dGVzdDoxMjPCow==");
+        // b"J\xc3\xbcrgen:p\xc3\xa4ss\xe2\x82\xac" in base64.
+        assert_eq!(
+            header("Jürgen", "päss€").await,
+            "Basic SsO8cmdlbjpww6Rzc+KCrA=="
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_password_is_allowed() {
+        assert_eq!(header("alice", "").await, "Basic YWxpY2U6");
+    }
+
+    #[test]
+    fn rejections_name_the_problem() {
+        let cases = [
+            ("", "pw", "username is empty"),
+            ("a:b", "pw", "contains ':'"),
+            (
+                "al\nice",
+                "pw",
+                "username contains a control character (U+000A)",
+            ),
+            (
+                "alice",
+                "p\r\nw",
+                "password contains a control character (U+000D)",
+            ),
+            (
+                "alice",
+                "p\0w",
+                "password contains a control character (U+0000)",
+            ),
+        ];
+        for (user, password, expected) in cases {
+            let err = BasicProvider::new(user, password).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+            assert!(
+                err.message().contains(expected),
+                "{err} should say {expected}"
+            );
+            assert!(!err.to_string().contains("pw"), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_username_but_no_password() {
+        let provider = BasicProvider::new("admin", "sup3r-secret").unwrap();
+        let debug = format!("{provider:?} {provider:#?}");
+        assert!(debug.contains("admin"));
+        assert!(!debug.contains("sup3r"), "{debug}");
+        // Nor the encoded form of the secret.
+        assert!(!debug.contains("YWRtaW46"), "{debug}");
+        assert_eq!(provider.username(), "admin");
+    }
+}

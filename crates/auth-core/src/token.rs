@@ -1,0 +1,339 @@
+//! The credential a provider hands out, with its `Authorization` header value precomputed.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::HeaderValue;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::secret::{SecretString, constant_time_eq};
+
+/// The authentication scheme of a [`Token`] (RFC 9110 §11.1), compared case-insensitively.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `Basic` (RFC 7617).
+    Basic,
+    /// `Bearer` (RFC 6750).
+    Bearer,
+    /// Any other scheme, spelled as given (`DPoP`, `Negotiate`, `AWS4-HMAC-SHA256`, ...).
+    Other(Box<str>),
+}
+
+impl Scheme {
+    /// Parses a scheme name; `basic` and `BEARER` become [`Scheme::Basic`] and [`Scheme::Bearer`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) when `name` is empty or is
+    /// not an RFC 9110 token (letters, digits and ``!#$%&'*+-.^_`|~``).
+    pub fn parse(name: &str) -> Result<Self> {
+        if name.is_empty() {
+            return Err(Error::invalid_config(
+                "the authentication scheme is empty; use e.g. `Bearer`",
+            ));
+        }
+        if let Some(bad) = name.chars().find(|c| !is_tchar(*c)) {
+            return Err(Error::invalid_config(format!(
+                "the authentication scheme contains {}, which a scheme name cannot hold \
+                 (letters, digits and !#$%&'*+-.^_`|~ only)",
+                describe_char(bad)
+            )));
+        }
+        Ok(if name.eq_ignore_ascii_case("basic") {
+            Self::Basic
+        } else if name.eq_ignore_ascii_case("bearer") {
+            Self::Bearer
+        } else {
+            Self::Other(name.into())
+        })
+    }
+
+    /// The scheme name as it goes on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Basic => "Basic",
+            Self::Bearer => "Bearer",
+            Self::Other(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// Names a character for an error message without quoting the text around it.
+pub(crate) fn describe_char(c: char) -> String {
+    match c {
+        '\r' => "a carriage return (CR)".to_owned(),
+        '\n' => "a line feed (LF)".to_owned(),
+        '\0' => "a NUL character".to_owned(),
+        '\t' => "a tab".to_owned(),
+        ' ' => "a space".to_owned(),
+        c if c.is_control() => format!("a control character (U+{:04X})", u32::from(c)),
+        c => format!("the character U+{:04X}", u32::from(c)),
+    }
+}
+
+/// A credential ready to put on a request: a scheme, the credential itself and an optional
+/// expiry.
+///
+/// The `Authorization` header value (`"Bearer abc..."`) is built once, when the token is made,
+/// and marked sensitive; [`header_value`](Self::header_value) borrows it, and cloning the
+/// returned [`HeaderValue`] bumps a reference count, so putting a token on a request never
+/// allocates. Cloning a `Token` is a reference-count bump too and never copies the secret,
+/// which is wiped from memory when the last clone is dropped.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use auth_core::{Scheme, Token};
+///
+/// let now = SystemTime::now();
+/// let token = Token::bearer("abc.def.ghi")?.with_expiry(now + Duration::from_secs(60));
+/// assert_eq!(token.scheme(), &Scheme::Bearer);
+/// assert_eq!(token.header_value(), "Bearer abc.def.ghi");
+/// assert!(!token.is_expired_at(now, Duration::from_secs(30)));
+/// assert!(token.is_expired_at(now, Duration::from_secs(60)));
+/// assert_eq!(format!("{token:?}").contains("abc"), false);
+/// # Ok::<(), auth_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Token(Arc<TokenInner>);
+
+#[derive(Clone)]
+struct TokenInner {
+    scheme: Scheme,
+    /// `"<scheme> <credential>"`; the credential starts at `credential_start`.
+    header: HeaderValue,
+    credential_start: usize,
+    expires_at: Option<SystemTime>,
+}
+
+/// The buffer the header value points into; wiped when the last `Bytes` handle goes.
+struct WipedOnDrop(Zeroizing<Vec<u8>>);
+
+impl AsRef<[u8]> for WipedOnDrop {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Token {
+    /// A token of `scheme` carrying `credential`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) when the credential is
+    /// empty, or holds a character that cannot stand in an HTTP header value (CR, LF, NUL or
+    /// another control character). The message says which character and where, never the
+    /// credential itself.
+    pub fn new(scheme: Scheme, credential: impl Into<SecretString>) -> Result<Self> {
+        let credential = credential.into();
+        let text = credential.expose_secret();
+        if text.is_empty() {
+            return Err(Error::invalid_config(format!(
+                "the {scheme} credential is empty; supply a non-empty credential"
+            )));
+        }
+        if let Some((at, bad)) = text.char_indices().find(|(_, c)| c.is_control()) {
+            return Err(Error::invalid_config(format!(
+                "the {scheme} credential contains {} at byte {at}, which cannot stand in an \
+                 HTTP header; remove it (a trailing newline from a file or a paste is common)",
+                describe_char(bad)
+            )));
+        }
+        let name = scheme.as_str();
+        let mut buffer = Zeroizing::new(Vec::with_capacity(name.len() + 1 + text.len()));
+        buffer.extend_from_slice(name.as_bytes());
+        buffer.push(b' ');
+        buffer.extend_from_slice(text.as_bytes());
+        let mut header = HeaderValue::from_maybe_shared(Bytes::from_owner(WipedOnDrop(buffer)))
+            .map_err(|_| {
+                Error::invalid_config(format!(
+                    "the {scheme} credential cannot stand in an HTTP header value"
+                ))
+            })?;
+        header.set_sensitive(true);
+        Ok(Self(Arc::new(TokenInner {
+            credential_start: name.len() + 1,
+            scheme,
+            header,
+            expires_at: None,
+        })))
+    }
+
+    /// A `Bearer` token (RFC 6750).
+    ///
+    /// # Errors
+    ///
+    /// As [`Token::new`].
+    pub fn bearer(credential: impl Into<SecretString>) -> Result<Self> {
+        Self::new(Scheme::Bearer, credential)
+    }
+
+    /// The same token, expiring at `at`.
+    #[must_use]
+    pub fn with_expiry(self, at: SystemTime) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.0);
+        inner.expires_at = Some(at);
+        Self(Arc::new(inner))
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> &Scheme {
+        &self.0.scheme
+    }
+
+    /// The whole `Authorization` header value (`"<scheme> <credential>"`), marked sensitive.
+    ///
+    /// Borrowing it is free; `.clone()` it to put it on a request (a reference-count bump).
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.0.header
+    }
+
+    /// The credential alone: the access token, the JWT, the base64 of `user:password`.
+    ///
+    /// # Security
+    ///
+    /// Do not log the returned text or put it in an error.
+    pub fn expose_credential(&self) -> &str {
+        let bytes = &self.0.header.as_bytes()[self.0.credential_start..];
+        // The buffer was built from a `&str` at a char boundary, so this cannot fail.
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// When the token stops being valid, if known.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.0.expires_at
+    }
+
+    /// Whether the token is expired at `now`, or will be within `leeway` of it.
+    ///
+    /// A token without an expiry never expires. Pure: the caller supplies the time.
+    pub fn is_expired_at(&self, now: SystemTime, leeway: Duration) -> bool {
+        match self.0.expires_at {
+            None => false,
+            Some(expires_at) => match now.checked_add(leeway) {
+                Some(deadline) => deadline >= expires_at,
+                None => true,
+            },
+        }
+    }
+
+    /// Whether `other` carries the same scheme and credential (compared in constant time).
+    ///
+    /// Caching providers use this in [`invalidate`](crate::AuthProvider::invalidate) to drop
+    /// exactly the token a server rejected and not a newer one.
+    pub fn same_credential(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+            || constant_time_eq(self.0.header.as_bytes(), other.0.header.as_bytes())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("scheme", &self.0.scheme)
+            .field("credential", &"[redacted]")
+            .field("expires_at", &self.0.expires_at)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn header_value_is_precomputed_sensitive_and_shared_by_clones() {
+        let token = Token::bearer("abc").unwrap();
+        assert_eq!(token.header_value(), "Bearer abc");
+        assert!(token.header_value().is_sensitive());
+        assert_eq!(token.expose_credential(), "abc");
+        let clone = token.clone();
+        assert!(std::ptr::eq(
+            token.header_value().as_bytes().as_ptr(),
+            clone.header_value().as_bytes().as_ptr()
+        ));
+        let value = token.header_value().clone();
+        assert_eq!(
+            value.as_bytes().as_ptr(),
+            token.header_value().as_bytes().as_ptr()
+        );
+    }
+
+    #[test]
+    fn debug_shows_no_credential() {
+        let token = Token::new(Scheme::parse("DPoP").unwrap(), "marker-42").unwrap();
+        let debug = format!("{token:?} {token:#?}");
+        assert!(!debug.contains("marker-42"), "{debug}");
+        assert!(debug.contains("DPoP"));
+        assert!(!format!("{:?}", token.header_value()).contains("marker"));
+    }
+
+    #[test]
+    fn rejects_empty_and_control_characters_without_echoing_them() {
+        let err = Token::bearer("").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(err.message().contains("empty"), "{err}");
+        for (credential, named) in [
+            ("secret\r\nX-Evil: 1", "carriage return"),
+            ("secret\n", "line feed"),
+            ("sec\0ret", "NUL"),
+            ("sec\u{7f}ret", "U+007F"),
+        ] {
+            let err = Token::bearer(credential).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+            assert!(err.message().contains(named), "{err}");
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn scheme_parsing_normalises_known_names_and_rejects_bad_ones() {
+        assert_eq!(Scheme::parse("bearer").unwrap(), Scheme::Bearer);
+        assert_eq!(Scheme::parse("BASIC").unwrap(), Scheme::Basic);
+        assert_eq!(Scheme::parse("DPoP").unwrap().as_str(), "DPoP");
+        assert!(Scheme::parse("").unwrap_err().message().contains("empty"));
+        assert!(
+            Scheme::parse("Bear er")
+                .unwrap_err()
+                .message()
+                .contains("space")
+        );
+    }
+
+    #[test]
+    fn expiry_with_leeway() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let token = Token::bearer("t").unwrap();
+        assert!(!token.is_expired_at(start, Duration::MAX));
+        let token = token.with_expiry(start + Duration::from_secs(100));
+        assert_eq!(token.expires_at(), Some(start + Duration::from_secs(100)));
+        assert!(!token.is_expired_at(start, Duration::ZERO));
+        assert!(!token.is_expired_at(start + Duration::from_secs(89), Duration::from_secs(10)));
+        assert!(token.is_expired_at(start + Duration::from_secs(90), Duration::from_secs(10)));
+        assert!(token.is_expired_at(start + Duration::from_secs(100), Duration::ZERO));
+        assert!(token.is_expired_at(start, Duration::MAX));
+    }
+
+    #[test]
+    fn same_credential_compares_contents() {
+        let a = Token::bearer("one").unwrap();
+        assert!(a.same_credential(&a.clone()));
+        assert!(a.same_credential(&Token::bearer("one").unwrap()));
+        assert!(!a.same_credential(&Token::bearer("two").unwrap()));
+        assert!(!a.same_credential(&Token::new(Scheme::Basic, "one").unwrap()));
+    }
+}

@@ -1,0 +1,60 @@
+//! HTTP client authentication for Rust, in one dependency.
+//!
+//! This crate only re-exports the `auth-*` crates; pick what you need with features. The
+//! core types ([`AuthProvider`], [`Token`], [`SecretString`], [`Error`], [`Clock`]) are always
+//! here.
+//!
+//! # Feature flags
+//!
+//! | feature  | module          | crate         | what it gives you |
+//! |----------|-----------------|---------------|-------------------|
+//! | `basic`  | [`basic`]       | `auth-basic`  | RFC 7617 Basic authentication |
+//! | `bearer` | [`bearer`]      | `auth-bearer` | static, environment and file-backed bearer tokens |
+//! | `full`   |                 |               | all of the above |
+//!
+//! No feature is on by default. Later crates (`jwt`, `oauth2`, `http`) join this table under
+//! features of those names.
+//!
+//! # Example
+//!
+//! ```
+//! # #[cfg(all(feature = "basic", feature = "bearer"))]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> auth::Result<()> {
+//! use std::sync::Arc;
+//! use auth::AuthProvider;
+//!
+//! let providers: Vec<Arc<dyn AuthProvider>> = vec![
+//!     Arc::new(auth::basic::BasicProvider::new("admin", "123")?),
+//!     Arc::new(auth::bearer::BearerProvider::new("JlbmMiOiJBMTI4Q0JDLUhTMjU2In")?),
+//! ];
+//! for provider in &providers {
+//!     let token = provider.token().await?;
+//!     println!("{}", token.scheme());
+//! }
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "basic", feature = "bearer")))]
+//! # fn main() {}
+//! ```
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[doc(inline)]
+pub use auth_core::{
+    AuthProvider, BoxError, Clock, Error, ErrorKind, ManualClock, ProviderFn, Result, Scheme,
+    SecretString, SharedAuthProvider, SystemClock, Token, async_trait, provider_fn,
+};
+
+/// The core crate, for items not re-exported at the root.
+pub use auth_core as core;
+
+/// RFC 7617 Basic authentication (feature `basic`).
+#[cfg(feature = "basic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "basic")))]
+pub use auth_basic as basic;
+
+/// Bearer tokens: static, from the environment, from a rotating file (feature `bearer`).
+#[cfg(feature = "bearer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bearer")))]
+pub use auth_bearer as bearer;

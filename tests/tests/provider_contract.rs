@@ -1,0 +1,94 @@
+//! Every provider honours the `AuthProvider` contract: `Send + Sync + Debug`, usable as
+//! `Arc<dyn AuthProvider>` from many tasks at once, stable answers from static providers.
+
+use std::sync::Arc;
+
+use auth::basic::BasicProvider;
+use auth::bearer::BearerProvider;
+use auth_core::{AuthProvider, SharedAuthProvider, Token, provider_fn};
+
+const fn assert_provider<T: AuthProvider + Send + Sync + 'static>() {}
+
+// Checked at compile time: each provider type is a thread-safe provider.
+const _: () = {
+    assert_provider::<BasicProvider>();
+    assert_provider::<BearerProvider>();
+    assert_provider::<Token>();
+    assert_provider::<SharedAuthProvider>();
+    assert_provider::<Arc<dyn AuthProvider>>();
+    assert_provider::<Box<dyn AuthProvider>>();
+};
+
+fn providers(dir: &std::path::Path) -> Vec<(Arc<dyn AuthProvider>, &'static str)> {
+    let file = dir.join("token");
+    std::fs::write(&file, "from-a-file\n").expect("test provider builds");
+    vec![
+        (
+            Arc::new(BasicProvider::new("admin", "123").expect("test provider builds")),
+            "Basic YWRtaW46MTIz",
+        ),
+        (
+            Arc::new(BearerProvider::new("static-token").expect("test provider builds")),
+            "Bearer static-token",
+        ),
+        (
+            Arc::new(BearerProvider::from_file(&file).expect("test provider builds")),
+            "Bearer from-a-file",
+        ),
+        (
+            Arc::new(Token::bearer("itself").expect("test provider builds")),
+            "Bearer itself",
+        ),
+        (
+            Arc::new(SharedAuthProvider::new(
+                Token::bearer("shared").expect("test provider builds"),
+            )),
+            "Bearer shared",
+        ),
+        (
+            Arc::new(provider_fn(|| async { Token::bearer("from-fn") })),
+            "Bearer from-fn",
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_provider_serves_many_tasks_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (provider, expected) in providers(dir.path()) {
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let provider = Arc::clone(&provider);
+            tasks.push(tokio::spawn(async move {
+                let mut seen = Vec::new();
+                for _ in 0..50 {
+                    let token = provider.token().await.unwrap();
+                    assert!(token.header_value().is_sensitive());
+                    seen.push(token.header_value().to_str().unwrap().to_owned());
+                }
+                seen
+            }));
+        }
+        for task in tasks {
+            for value in task.await.unwrap() {
+                assert_eq!(value, expected, "{provider:?}");
+            }
+        }
+        // Invalidating a static credential changes nothing.
+        let token = provider.token().await.unwrap();
+        provider.invalidate(&token);
+        assert_eq!(provider.token().await.unwrap().header_value(), expected);
+    }
+}
+
+#[tokio::test]
+async fn debug_of_every_provider_hides_the_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    for (provider, expected) in providers(dir.path()) {
+        let credential = expected.split_once(' ').unwrap().1;
+        let debug = format!("{provider:?}");
+        assert!(!debug.contains(credential), "{debug}");
+        let token = provider.token().await.unwrap();
+        assert!(!format!("{token:?}").contains(credential));
+    }
+}
