@@ -1,0 +1,158 @@
+//! The JWT issuer as an [`AuthProvider`], caching each token until shortly before it expires.
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwapOption;
+use auth_core::{AuthProvider, Result, Token, async_trait};
+
+use crate::config::IssuerConfig;
+use crate::issuer::JwtIssuer;
+
+/// The default time before `exp` at which a cached token is replaced by a fresh one.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+
+/// Puts `Authorization: Bearer <self-signed JWT>` on requests.
+///
+/// Unlike Ballerina, which reads the key and signs a new JWT for every request, the key is
+/// parsed once and each JWT is reused until `exp` minus a leeway (default 30 s, clamped to
+/// half of `exp_time` so that short-lived tokens are still reused), then the next one is
+/// issued ahead of expiry. Readers of a cached token take no lock.
+///
+/// ```
+/// use auth_core::AuthProvider;
+/// use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> auth_core::Result<()> {
+/// let issuer = JwtIssuer::builder()
+///     .issuer("acme")
+///     .hmac_secret(Algorithm::Hs256, "a shared secret of at least 32 bytes!")
+///     .build()?;
+/// let provider = JwtProvider::new(issuer);
+/// let first = provider.token().await?;
+/// let second = provider.token().await?;
+/// assert!(first.same_credential(&second)); // signed once, reused
+/// # Ok(())
+/// # }
+/// ```
+pub struct JwtProvider {
+    issuer: JwtIssuer,
+    leeway: Duration,
+    fresh_per_request: bool,
+    cached: ArcSwapOption<Cached>,
+    /// Held while issuing, so concurrent callers at expiry sign once, not once each.
+    issuing: Mutex<()>,
+}
+
+struct Cached {
+    token: Token,
+    renew_at: SystemTime,
+}
+
+impl JwtProvider {
+    /// A caching provider over `issuer`.
+    pub fn new(issuer: JwtIssuer) -> Self {
+        Self {
+            issuer,
+            leeway: DEFAULT_LEEWAY,
+            fresh_per_request: false,
+            cached: ArcSwapOption::empty(),
+            issuing: Mutex::new(()),
+        }
+    }
+
+    /// Builds the issuer from `config` and wraps it.
+    ///
+    /// # Errors
+    ///
+    /// As [`JwtIssuer::new`].
+    pub fn from_config(config: &IssuerConfig) -> Result<Self> {
+        JwtIssuer::new(config).map(Self::new)
+    }
+
+    /// Renews a cached token `leeway` before its `exp` (clamped to half of `exp_time`).
+    #[must_use]
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Issues a new JWT for every request instead of caching (Ballerina's behaviour).
+    #[must_use]
+    pub fn fresh_per_request(mut self, fresh: bool) -> Self {
+        self.fresh_per_request = fresh;
+        self
+    }
+
+    /// The issuer, for signing outside the provider.
+    pub fn issuer(&self) -> &JwtIssuer {
+        &self.issuer
+    }
+
+    fn effective_leeway(&self) -> Duration {
+        self.leeway.min(self.issuer.exp_time() / 2)
+    }
+
+    fn issue(&self, now: SystemTime) -> Result<Cached> {
+        let (jwt, expires_at) = self.issuer.issue_at(now)?;
+        let token = Token::bearer(jwt)?.with_expiry(expires_at);
+        let renew_at = expires_at
+            .checked_sub(self.effective_leeway())
+            .unwrap_or(expires_at);
+        Ok(Cached { token, renew_at })
+    }
+
+    /// The cached token, if it is still fresh at `now`.
+    fn fresh_cached(&self, now: SystemTime) -> Option<Token> {
+        let guard = self.cached.load();
+        let cached = guard.as_ref()?;
+        (now < cached.renew_at).then(|| cached.token.clone())
+    }
+}
+
+#[async_trait]
+impl AuthProvider for JwtProvider {
+    async fn token(&self) -> Result<Token> {
+        let now = self.issuer.clock().now();
+        if self.fresh_per_request {
+            return self.issue(now).map(|cached| cached.token);
+        }
+        if let Some(token) = self.fresh_cached(now) {
+            return Ok(token);
+        }
+        // Signing is synchronous and takes well under a millisecond, so a blocking lock is
+        // fine here; whoever waits gets the token the holder just issued.
+        let _issuing = self.issuing.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.issuer.clock().now();
+        if let Some(token) = self.fresh_cached(now) {
+            return Ok(token);
+        }
+        let cached = self.issue(now)?;
+        let token = cached.token.clone();
+        self.cached.store(Some(std::sync::Arc::new(cached)));
+        Ok(token)
+    }
+
+    fn invalidate(&self, rejected: &Token) {
+        let _issuing = self.issuing.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = self.cached.load();
+        if current
+            .as_ref()
+            .is_some_and(|cached| cached.token.same_credential(rejected))
+        {
+            self.cached.store(None);
+        }
+    }
+}
+
+impl fmt::Debug for JwtProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtProvider")
+            .field("issuer", &self.issuer)
+            .field("leeway", &self.effective_leeway())
+            .field("fresh_per_request", &self.fresh_per_request)
+            .finish_non_exhaustive()
+    }
+}
