@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use auth::basic::BasicProvider;
 use auth::bearer::BearerProvider;
+use auth::jwt::{Algorithm, JwtIssuer, JwtProvider};
 use auth_core::{AuthProvider, SharedAuthProvider, Token, provider_fn};
 
 const fn assert_provider<T: AuthProvider + Send + Sync + 'static>() {}
@@ -13,6 +14,7 @@ const fn assert_provider<T: AuthProvider + Send + Sync + 'static>() {}
 const _: () = {
     assert_provider::<BasicProvider>();
     assert_provider::<BearerProvider>();
+    assert_provider::<JwtProvider>();
     assert_provider::<Token>();
     assert_provider::<SharedAuthProvider>();
     assert_provider::<Arc<dyn AuthProvider>>();
@@ -91,4 +93,30 @@ async fn debug_of_every_provider_hides_the_credential() {
         let token = provider.token().await.unwrap();
         assert!(!format!("{token:?}").contains(credential));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_provider_serves_many_tasks_with_one_cached_token() {
+    let issuer = JwtIssuer::builder()
+        .issuer("contract")
+        .hmac_secret(Algorithm::Hs256, "a contract-test secret of 32+ bytes")
+        .build()
+        .unwrap();
+    let provider: Arc<dyn AuthProvider> = Arc::new(JwtProvider::new(issuer));
+    let first = provider.token().await.unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let provider = Arc::clone(&provider);
+            tokio::spawn(async move {
+                for _ in 0..50 {
+                    provider.token().await.unwrap();
+                }
+                provider.token().await.unwrap()
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert!(task.await.unwrap().same_credential(&first));
+    }
+    assert!(!format!("{provider:?}").contains("contract-test secret"));
 }

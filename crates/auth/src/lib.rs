@@ -10,10 +10,11 @@
 //! |----------|-----------------|---------------|-------------------|
 //! | `basic`  | [`basic`]       | `auth-basic`  | RFC 7617 Basic authentication |
 //! | `bearer` | [`bearer`]      | `auth-bearer` | static, environment and file-backed bearer tokens |
+//! | `jwt`    | [`jwt`]         | `auth-jwt-issuer` | self-signed JWTs (RS/PS/ES/EdDSA/HS), keys from PEM, encrypted PEM, PKCS#12 |
 //! | `full`   |                 |               | all of the above |
 //!
-//! No feature is on by default. Later crates (`jwt`, `oauth2`, `http`) join this table under
-//! features of those names.
+//! No feature is on by default. Later crates (`oauth2`, `http`) join this table under features
+//! of those names.
 //!
 //! # Example
 //!
@@ -58,3 +59,9 @@ pub use auth_basic as basic;
 #[cfg(feature = "bearer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bearer")))]
 pub use auth_bearer as bearer;
+
+/// Self-signed JWTs: [`JwtIssuer`](auth_jwt_issuer::JwtIssuer) and
+/// [`JwtProvider`](auth_jwt_issuer::JwtProvider) (feature `jwt`).
+#[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
+pub use auth_jwt_issuer as jwt;
