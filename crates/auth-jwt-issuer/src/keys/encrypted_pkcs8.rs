@@ -11,6 +11,7 @@ use sha1::Sha1;
 use zeroize::Zeroizing;
 
 use super::classify::dotted;
+use super::der_walk;
 
 const OID_PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
 const OID_PBE_SHA1_3DES3: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01, 0x03];
@@ -19,6 +20,8 @@ const OID_PBE_SHA1_3DES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x
 /// More iterations than any real tool writes; refusing them bounds the work a hostile file
 /// can cause.
 const MAX_ITERATIONS: i32 = 10_000_000;
+/// scrypt N above 2^20 needs more than a gigabyte with r = 8; OpenSSL writes N = 2^14.
+const MAX_SCRYPT_COST: u64 = 1 << 20;
 
 /// Decrypts `der` with `password` and returns the PrivateKeyInfo DER inside.
 pub(crate) fn decrypt(der: &[u8], password: &str, origin: &str) -> Result<Zeroizing<Vec<u8>>> {
@@ -95,15 +98,49 @@ fn describe_scheme(oid: &[u8]) -> String {
 }
 
 fn pbes2(der: &[u8], password: &str, origin: &str) -> Result<Zeroizing<Vec<u8>>> {
-    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der).map_err(|e| {
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der).map_err(|_| {
+        let (kdf, cipher) = pbes2_oids(der).unwrap_or_default();
         Error::key_material(format!(
-            "{origin} uses PBES2 parameters that are not supported ({e}); supported are \
-             AES-128/192/256-CBC and DES-EDE3-CBC with PBKDF2 (HMAC-SHA1/SHA-224/256/384/512) \
-             or scrypt"
+            "{origin} is encrypted with PBES2 with the cipher {cipher} and the key derivation \
+             {kdf}, which is not supported; supported are AES-128/192/256-CBC and DES-EDE3-CBC \
+             with PBKDF2 (HMAC-SHA1/SHA-224/256/384/512) or scrypt"
         ))
     })?;
+    if let pkcs8::pkcs5::EncryptionScheme::Pbes2(params) = &info.encryption_algorithm {
+        let excessive = match &params.kdf {
+            pkcs8::pkcs5::pbes2::Kdf::Pbkdf2(kdf) => {
+                i64::from(kdf.iteration_count) > i64::from(MAX_ITERATIONS)
+            }
+            pkcs8::pkcs5::pbes2::Kdf::Scrypt(kdf) => {
+                kdf.cost_parameter > MAX_SCRYPT_COST
+                    || kdf.block_size > 32
+                    || kdf.parallelization > 16
+            }
+            _ => false,
+        };
+        if excessive {
+            return Err(Error::key_material(format!(
+                "{origin} asks for a key derivation far costlier than any tool writes (more than \
+                 {MAX_ITERATIONS} PBKDF2 iterations, or scrypt N > 2^20, r > 32 or p > 16); \
+                 refusing it"
+            )));
+        }
+    }
     let document = info.decrypt(password).map_err(|_| wrong_password(origin))?;
     Ok(Zeroizing::new(document.as_bytes().to_vec()))
+}
+
+/// The dotted OIDs of the key-derivation function and the cipher in PBES2 parameters:
+/// `SEQUENCE { SEQUENCE { OID pbes2, SEQUENCE { SEQUENCE { OID kdf, .. }, SEQUENCE { OID cipher, .. } } }, .. }`.
+fn pbes2_oids(der: &[u8]) -> Option<(String, String)> {
+    let outer = der_walk::sequence_items(der)?;
+    let (_, params) = der_walk::read(outer.first()?.value)?;
+    let (params, _) = der_walk::read(params)?;
+    let (kdf, rest) = der_walk::read(params.value)?;
+    let (cipher, _) = der_walk::read(rest)?;
+    let first_oid =
+        |item: der_walk::Tlv<'_>| der_walk::read(item.value).map(|(oid, _)| dotted(oid.value));
+    Some((first_oid(kdf)?, first_oid(cipher)?))
 }
 
 fn pkcs12_pbe(
@@ -137,4 +174,49 @@ fn pkcs12_pbe(
             .ok()?
     };
     Some(Zeroizing::new(plain))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::der_walk::{OCTET_STRING, SEQUENCE, write};
+
+    const OID: u8 = 0x06;
+    const OID_PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
+    const OID_AES256_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a];
+
+    /// EncryptedPrivateKeyInfo with PBES2 / PBKDF2 (`iterations`) / AES-256-CBC.
+    fn pbes2_pbkdf2(iterations: &[u8]) -> Vec<u8> {
+        let mut kdf_params = Vec::new();
+        write(OCTET_STRING, &[7; 8], &mut kdf_params);
+        write(0x02, iterations, &mut kdf_params);
+        let mut kdf = Vec::new();
+        write(OID, OID_PBKDF2, &mut kdf);
+        write(SEQUENCE, &kdf_params, &mut kdf);
+        let mut cipher = Vec::new();
+        write(OID, OID_AES256_CBC, &mut cipher);
+        write(OCTET_STRING, &[9; 16], &mut cipher);
+        let mut params = Vec::new();
+        write(SEQUENCE, &kdf, &mut params);
+        write(SEQUENCE, &cipher, &mut params);
+        let mut algorithm = Vec::new();
+        write(OID, OID_PBES2, &mut algorithm);
+        write(SEQUENCE, &params, &mut algorithm);
+        let mut body = Vec::new();
+        write(SEQUENCE, &algorithm, &mut body);
+        write(OCTET_STRING, &[1; 32], &mut body);
+        let mut der = Vec::new();
+        write(SEQUENCE, &body, &mut der);
+        der
+    }
+
+    #[test]
+    fn hostile_iteration_counts_are_refused_before_any_work() {
+        // 2^31 - 1 iterations would take minutes; it is refused at once.
+        let err = decrypt(&pbes2_pbkdf2(&[0x7f, 0xff, 0xff, 0xff]), "pw", "key").unwrap_err();
+        assert!(err.message().contains("far costlier"), "{err}");
+        // A normal count gets as far as decryption (and fails on the made-up data).
+        let err = decrypt(&pbes2_pbkdf2(&[0x08, 0x00]), "pw", "key").unwrap_err();
+        assert!(err.message().contains("key password is wrong"), "{err}");
+    }
 }

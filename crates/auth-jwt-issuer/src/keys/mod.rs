@@ -93,7 +93,10 @@ pub(crate) fn from_bytes(
     };
     let block = pem::parse(&bytes[start..])
         .map_err(|e| Error::key_material(format!("{origin} holds a malformed PEM block ({e})")))?;
-    let body = Zeroizing::new(block.contents().to_vec());
+    let tag = block.tag().to_owned();
+    let dek_info = block.headers().get("DEK-Info").map(str::to_owned);
+    // Move the decoded bytes (the key itself, for an unencrypted block) into a wiped buffer.
+    let body = Zeroizing::new(block.into_contents());
     let need_password = |kind: &str| {
         password.map(SecretString::expose_secret).ok_or_else(|| {
             Error::key_material(format!(
@@ -101,13 +104,13 @@ pub(crate) fn from_bytes(
             ))
         })
     };
-    match block.tag() {
+    match tag.as_str() {
         "PRIVATE KEY" => classify::classify(&body, origin),
         "ENCRYPTED PRIVATE KEY" => {
             let der = encrypted_pkcs8::decrypt(&body, need_password("PKCS#8 key")?, origin)?;
             classify_decrypted(&der, origin)
         }
-        "RSA PRIVATE KEY" | "EC PRIVATE KEY" => match block.headers().get("DEK-Info") {
+        "RSA PRIVATE KEY" | "EC PRIVATE KEY" => match dek_info.as_deref() {
             None => classify::classify(&body, origin),
             Some(dek_info) => {
                 let der = traditional::decrypt(&body, dek_info, need_password("PEM key")?, origin)?;
@@ -117,7 +120,7 @@ pub(crate) fn from_bytes(
         "CERTIFICATE" | "PUBLIC KEY" | "RSA PUBLIC KEY" | "TRUSTED CERTIFICATE" => {
             Err(Error::key_material(format!(
                 "{origin} holds a {} (a public part), not a private key",
-                block.tag().to_lowercase()
+                tag.to_lowercase()
             )))
         }
         other => Err(Error::key_material(format!(

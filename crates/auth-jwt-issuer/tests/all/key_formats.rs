@@ -263,9 +263,10 @@ fn load_errors_are_distinct_and_actionable() {
     let err = build_error(Algorithm::Rs256, "rsa-pbes2-camellia.pem", Some("keypass"));
     assert!(
         err.message()
-            .contains("PBES2 parameters that are not supported"),
+            .contains("PBES2 with the cipher 1.2.392.200011.61.1.1.1.4"),
         "{err}"
     );
+    assert!(err.message().contains("AES-128/192/256-CBC"), "{err}");
 
     let err = build_error(Algorithm::Rs256, "rsa.pub.pem", None);
     assert!(
