@@ -15,6 +15,7 @@ const _: () = {
     assert_provider::<BasicProvider>();
     assert_provider::<BearerProvider>();
     assert_provider::<JwtProvider>();
+    assert_provider::<auth::oauth2::OAuth2Provider>();
     assert_provider::<Token>();
     assert_provider::<SharedAuthProvider>();
     assert_provider::<Arc<dyn AuthProvider>>();

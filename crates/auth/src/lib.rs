@@ -11,10 +11,11 @@
 //! | `basic`  | [`basic`]       | `auth-basic`  | RFC 7617 Basic authentication |
 //! | `bearer` | [`bearer`]      | `auth-bearer` | static, environment and file-backed bearer tokens |
 //! | `jwt`    | [`jwt`]         | `auth-jwt-issuer` | self-signed JWTs (RS/PS/ES/EdDSA/HS), keys from PEM, encrypted PEM, PKCS#12 |
-//! | `full`   |                 |               | all of the above |
+//! | `oauth2` | [`oauth2`]      | `auth-oauth2` | client credentials, password, refresh-token and jwt-bearer grants with a single-flight cache |
+//! | `full`   |                 |               | all of the above (and signed assertions in `oauth2`) |
 //!
-//! No feature is on by default. Later crates (`oauth2`, `http`) join this table under features
-//! of those names.
+//! No feature is on by default. The reqwest integration (`http`) joins this table under that
+//! name.
 //!
 //! # Example
 //!
@@ -65,3 +66,8 @@ pub use auth_bearer as bearer;
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub use auth_jwt_issuer as jwt;
+
+/// OAuth2 grants and the token cache (feature `oauth2`).
+#[cfg(feature = "oauth2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oauth2")))]
+pub use auth_oauth2 as oauth2;

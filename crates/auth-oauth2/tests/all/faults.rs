@@ -1,0 +1,271 @@
+//! A misbehaving token endpoint: typed errors, no panics, recovery, bounded requests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_core::{AuthProvider, ErrorKind};
+use auth_oauth2::{
+    MAX_RESPONSE_BYTES, OAuth2Provider, RetryPolicy, TokenEndpointError, TransportErrorKind,
+};
+
+use crate::script::{Reply, Script, cc, clock, oauth_error, ok};
+
+fn details(err: &auth_core::Error) -> &TokenEndpointError {
+    std::error::Error::source(err)
+        .and_then(|s| s.downcast_ref::<TokenEndpointError>())
+        .expect("details attached")
+}
+
+fn retrying(script: &Arc<Script>, clock: &auth_core::ManualClock) -> OAuth2Provider {
+    OAuth2Provider::builder(cc(), script.clone())
+        .clock(Arc::new(clock.clone()))
+        .refresh_ahead(None)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_fault_is_a_typed_error_and_the_next_call_recovers() {
+    let oversized = format!(r#"{{"access_token":"{}"}}"#, "x".repeat(MAX_RESPONSE_BYTES));
+    let cases: Vec<(&str, Reply, ErrorKind, bool, &str)> = vec![
+        (
+            "500",
+            Reply::Json(500, "{}".into()),
+            ErrorKind::Transport,
+            true,
+            "HTTP 500",
+        ),
+        (
+            "502",
+            Reply::Json(502, "bad gateway".into()),
+            ErrorKind::Transport,
+            true,
+            "HTTP 502",
+        ),
+        (
+            "429",
+            Reply::Json(429, "{}".into()),
+            ErrorKind::Transport,
+            true,
+            "HTTP 429",
+        ),
+        (
+            "400 invalid_grant",
+            oauth_error(400, "invalid_grant"),
+            ErrorKind::Rejected,
+            false,
+            "invalid_grant",
+        ),
+        (
+            "401 invalid_client",
+            oauth_error(401, "invalid_client"),
+            ErrorKind::Rejected,
+            false,
+            "invalid_client",
+        ),
+        (
+            "404",
+            Reply::Json(404, "not here".into()),
+            ErrorKind::Rejected,
+            false,
+            "check the token URL",
+        ),
+        (
+            "200 non-JSON",
+            Reply::Json(200, "<html>".into()),
+            ErrorKind::Other,
+            false,
+            "not a JSON object",
+        ),
+        (
+            "200 no token",
+            Reply::Json(200, "{}".into()),
+            ErrorKind::Other,
+            false,
+            "no `access_token`",
+        ),
+        (
+            "200 number token",
+            Reply::Json(200, r#"{"access_token":7}"#.into()),
+            ErrorKind::Other,
+            false,
+            "a JSON number",
+        ),
+        (
+            "200 CRLF token",
+            Reply::Json(200, r#"{"access_token":"a\r\nb"}"#.into()),
+            ErrorKind::Other,
+            false,
+            "cannot stand in an HTTP header",
+        ),
+        (
+            "oversized",
+            Reply::Json(200, oversized),
+            ErrorKind::Other,
+            false,
+            "over the",
+        ),
+        (
+            "refused",
+            Reply::Fail(TransportErrorKind::Connect),
+            ErrorKind::Transport,
+            true,
+            "scripted Connect",
+        ),
+        (
+            "timeout",
+            Reply::Fail(TransportErrorKind::Timeout),
+            ErrorKind::Transport,
+            true,
+            "scripted Timeout",
+        ),
+        (
+            "reset",
+            Reply::Fail(TransportErrorKind::Io),
+            ErrorKind::Transport,
+            true,
+            "scripted Io",
+        ),
+        (
+            "tls",
+            Reply::Fail(TransportErrorKind::Tls),
+            ErrorKind::Transport,
+            false,
+            "certificate",
+        ),
+    ];
+    for (name, fault, kind, transient, says) in cases {
+        let clock = clock();
+        let script = Script::new([]);
+        script.always(fault);
+        let provider = retrying(&script, &clock);
+        let err = provider.token().await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{name}: {err}");
+        assert_eq!(err.is_retryable(), transient, "{name}: {err}");
+        assert!(
+            err.to_string().contains(says),
+            "{name}: `{err}` should say `{says}`"
+        );
+        assert!(
+            err.to_string().contains("https://idp.example/oauth2/token"),
+            "{name}: {err}"
+        );
+        let expected_requests = if transient { 3 } else { 1 };
+        assert_eq!(script.count(), expected_requests, "{name}: bounded retries");
+        assert_eq!(details(&err).attempts(), expected_requests as u32, "{name}");
+
+        // The fault clears; the next call (after any failure penalty) recovers.
+        script.always(ok("recovered", 3600));
+        clock.advance(Duration::from_secs(61));
+        assert_eq!(
+            provider.token().await.unwrap().expose_credential(),
+            "recovered",
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_are_retried_within_one_call() {
+    let clock = clock();
+    let script = Script::new([
+        Reply::Json(503, "{}".into()),
+        Reply::Fail(TransportErrorKind::Io),
+        ok("t", 3600),
+    ]);
+    let started = tokio::time::Instant::now();
+    let token = retrying(&script, &clock).token().await.unwrap();
+    assert_eq!(token.expose_credential(), "t");
+    assert_eq!(script.count(), 3);
+    // 250 ms then 500 ms of backoff (in paused, auto-advancing test time).
+    assert_eq!(started.elapsed(), Duration::from_millis(750));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured_up_to_the_cap() {
+    let clock = clock();
+    let script = Script::new([
+        Reply::WithHeaders(429, vec![("retry-after", "3".into())], b"{}".to_vec()),
+        ok("t", 3600),
+    ]);
+    let started = tokio::time::Instant::now();
+    retrying(&script, &clock).token().await.unwrap();
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
+
+    let script = Script::new([Reply::WithHeaders(
+        503,
+        vec![("retry-after", "120".into())],
+        b"{}".to_vec(),
+    )]);
+    let started = tokio::time::Instant::now();
+    let err = retrying(&script, &clock).token().await.unwrap_err();
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "does not wait two minutes"
+    );
+    assert_eq!(details(&err).retry_after(), Some(Duration::from_secs(120)));
+    assert!(err.is_retryable());
+    assert_eq!(script.count(), 1);
+}
+
+#[tokio::test]
+async fn invalid_client_is_not_hammered() {
+    let clock = clock();
+    let script = Script::new([]);
+    script.always(oauth_error(401, "invalid_client"));
+    let provider = OAuth2Provider::builder(cc(), script.clone())
+        .clock(Arc::new(clock.clone()))
+        .retry_policy(RetryPolicy::default())
+        .build()
+        .unwrap();
+    for _ in 0..50 {
+        let err = provider.token().await.unwrap_err();
+        assert_eq!(details(&err).oauth_error(), Some("invalid_client"));
+    }
+    assert_eq!(script.count(), 1, "one request, then the penalty answers");
+    clock.advance(Duration::from_millis(1001));
+    provider.token().await.unwrap_err();
+    assert_eq!(script.count(), 2, "one more after the first second");
+    for _ in 0..50 {
+        provider.token().await.unwrap_err();
+    }
+    assert_eq!(script.count(), 2, "the penalty doubled");
+}
+
+#[tokio::test]
+async fn errors_never_contain_secrets_or_bodies() {
+    let secret = "secret-1";
+    let script = Script::new([Reply::Json(
+        400,
+        format!(
+            r#"{{"error":"invalid_request","error_description":"bad client_secret {secret} for client-1","echo":"BODY-MARKER"}}"#
+        ),
+    )]);
+    let provider = crate::script::provider(cc(), &script, &clock());
+    let err = provider.token().await.unwrap_err();
+    let everything = format!("{err} {err:?} {:?}", details(&err));
+    assert!(!everything.contains(secret), "{everything}");
+    assert!(!everything.contains("BODY-MARKER"), "{everything}");
+    assert!(everything.contains("[redacted]"), "{everything}");
+    assert!(!format!("{provider:?}").contains(secret));
+}
+
+#[test]
+fn no_runtime_is_an_error_not_a_panic() {
+    let script = Script::new([ok("t", 3600)]);
+    let provider = crate::script::provider(cc(), &script, &clock());
+    // Poll once without a Tokio runtime.
+    let future = provider.token();
+    let mut future = std::pin::pin!(future);
+    let waker = std::task::Waker::noop();
+    let poll = future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker));
+    match poll {
+        std::task::Poll::Ready(Err(err)) => {
+            assert!(err.message().contains("Tokio runtime"), "{err}")
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+}

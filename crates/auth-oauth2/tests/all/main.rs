@@ -1,0 +1,10 @@
+//! Integration tests for auth-oauth2, against a scripted in-memory transport and the test clock.
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
+
+mod cache;
+mod concurrency;
+mod config;
+mod faults;
+mod requests;
+mod script;
+mod tracing_output;
