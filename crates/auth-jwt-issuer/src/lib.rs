@@ -62,4 +62,5 @@ mod signer;
 pub use algorithm::Algorithm;
 pub use config::{Audience, DEFAULT_EXP_TIME_SECS, IssuerConfig, KeyConfig, SignatureConfig};
 pub use issuer::{IssuerBuilder, JwtIssuer};
+pub use keys::decode_private_key_pem;
 pub use provider::{DEFAULT_LEEWAY, JwtProvider};

@@ -163,3 +163,30 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .windows(needle.len())
         .position(|window| window == needle)
 }
+
+/// Decodes a private key in any format [`load_file`] reads (PEM or DER; PKCS#8, PKCS#1 or
+/// SEC1; encrypted PKCS#8 or traditional encrypted PEM) and returns it as unencrypted PEM:
+/// `RSA PRIVATE KEY` (PKCS#1) for RSA, `PRIVATE KEY` (PKCS#8) otherwise. For TLS client keys,
+/// which TLS libraries want unencrypted.
+///
+/// # Errors
+///
+/// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) as for a key file: not a key,
+/// encrypted without a password, wrong password, unsupported scheme. `origin` names the key in
+/// messages (`"key file `client.key`"`).
+pub fn decode_private_key_pem(
+    bytes: &[u8],
+    password: Option<&SecretString>,
+    origin: &str,
+) -> Result<Zeroizing<String>> {
+    let key = from_bytes(bytes, password, origin)?;
+    let (tag, der): (&str, &[u8]) = match &key {
+        KeyMaterial::Rsa { pkcs1, .. } => ("RSA PRIVATE KEY", pkcs1),
+        KeyMaterial::Ec { pkcs8, .. } | KeyMaterial::Ed25519 { pkcs8 } => ("PRIVATE KEY", pkcs8),
+    };
+    let block = pem::Pem::new(tag, der.to_vec());
+    let text = Zeroizing::new(pem::encode(&block));
+    // Wipe the copy the PEM block holds.
+    drop(Zeroizing::new(block.into_contents()));
+    Ok(text)
+}

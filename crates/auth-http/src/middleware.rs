@@ -1,0 +1,93 @@
+//! `AuthMiddleware` for reqwest-middleware.
+
+use std::fmt;
+use std::sync::Arc;
+
+use auth_core::{AuthProvider, SharedAuthProvider};
+use http::Extensions;
+use reqwest_middleware::{Middleware, Next};
+
+use crate::apply::authorize;
+use crate::replay::ReplayPolicy;
+
+/// Authenticates every request of a `reqwest_middleware::ClientWithMiddleware`, with the same
+/// one-replay-on-rejection rule as [`AuthClient`](crate::AuthClient).
+///
+/// ```no_run
+/// # fn example(provider: auth_core::Token) {
+/// use auth_http::AuthMiddleware;
+/// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+///     .with(AuthMiddleware::new(provider))
+///     .build();
+/// # let _ = client;
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct AuthMiddleware {
+    provider: Arc<dyn AuthProvider>,
+    policy: ReplayPolicy,
+}
+
+impl AuthMiddleware {
+    /// Authenticates requests with `provider`.
+    pub fn new(provider: impl AuthProvider + 'static) -> Self {
+        Self::from_shared(SharedAuthProvider::new(provider))
+    }
+
+    /// As [`new`](Self::new), with a provider already shared.
+    pub fn from_shared(provider: SharedAuthProvider) -> Self {
+        Self {
+            provider: Arc::clone(provider.as_arc()),
+            policy: ReplayPolicy::default(),
+        }
+    }
+
+    /// Replaces the replay policy.
+    #[must_use]
+    pub fn with_replay_policy(mut self, policy: ReplayPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+}
+
+impl fmt::Debug for AuthMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthMiddleware")
+            .field("provider", &self.provider)
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+#[async_trait::async_trait]
+impl Middleware for AuthMiddleware {
+    async fn handle(
+        &self,
+        mut request: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let token = self
+            .provider
+            .token()
+            .await
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let spare = request.try_clone();
+        authorize(&mut request, &token);
+        let response = next.clone().run(request, extensions).await?;
+        if !self.policy.is_rejection(&response) {
+            return Ok(response);
+        }
+        self.provider.invalidate(&token);
+        let Some(mut again) = spare else {
+            return Ok(response);
+        };
+        let fresh = self
+            .provider
+            .token()
+            .await
+            .map_err(reqwest_middleware::Error::middleware)?;
+        authorize(&mut again, &fresh);
+        next.run(again, extensions).await
+    }
+}

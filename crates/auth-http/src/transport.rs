@@ -1,0 +1,137 @@
+//! The reqwest transport for auth-oauth2: one pooled client per provider, no redirects,
+//! timeouts, HTTP version and TLS from the config.
+
+use std::error::Error as _;
+use std::fmt;
+
+use auth_core::{Error, Result};
+use auth_oauth2::{
+    ClientConfig, HttpVersion, MAX_RESPONSE_BYTES, TokenTransport, TransportError,
+    TransportErrorKind,
+};
+
+use crate::tls::SecureSocket;
+
+/// Sends token requests with one pooled [`reqwest::Client`], so connections are reused across
+/// token requests (Ballerina builds a new client, and TLS context, for each one). Redirects are
+/// never followed: a token endpoint that redirects is reported as an error.
+#[derive(Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl fmt::Debug for ReqwestTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReqwestTransport").finish_non_exhaustive()
+    }
+}
+
+impl ReqwestTransport {
+    /// A transport built from the token endpoint's client settings and TLS settings.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for a zero timeout or
+    /// bad TLS settings; [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) for a
+    /// client key that cannot be read.
+    pub fn new(client_config: &ClientConfig, secure_socket: Option<&SecureSocket>) -> Result<Self> {
+        if client_config.connect_timeout.is_zero() || client_config.request_timeout.is_zero() {
+            return Err(Error::invalid_config(
+                "token endpoint timeouts must be greater than zero",
+            ));
+        }
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(client_config.connect_timeout)
+            .timeout(client_config.request_timeout);
+        builder = match client_config.http_version {
+            HttpVersion::Http2 => builder.http2_prior_knowledge(),
+            _ => builder.http1_only(),
+        };
+        if let Some(secure_socket) = secure_socket {
+            builder = secure_socket.apply(builder)?;
+        }
+        let client = builder.build().map_err(|e| {
+            Error::invalid_config(format!("the token endpoint's HTTP client cannot be built ({e})"))
+        })?;
+        Ok(Self { client })
+    }
+
+    /// A transport over a client you built. Configure it not to follow redirects.
+    pub fn from_client(client: reqwest::Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenTransport for ReqwestTransport {
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> std::result::Result<http::Response<Vec<u8>>, TransportError> {
+        let request = reqwest::Request::try_from(request)
+            .map_err(|e| TransportError::new(TransportErrorKind::Other, describe(&e)))?;
+        let mut response = self.client.execute(request).await.map_err(classify)?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(TransportError::new(
+                TransportErrorKind::Redirect,
+                format!("the token endpoint answered HTTP {} (a redirect)", status.as_u16()),
+            ));
+        }
+        if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let mut out = http::Response::new(body);
+        *out.status_mut() = status;
+        *out.version_mut() = response.version();
+        *out.headers_mut() = std::mem::take(response.headers_mut());
+        Ok(out)
+    }
+}
+
+fn too_large() -> TransportError {
+    TransportError::new(
+        TransportErrorKind::BodyTooLarge,
+        format!("the token endpoint's response is larger than {MAX_RESPONSE_BYTES} bytes"),
+    )
+}
+
+/// The error and its causes, without the URL (which the provider reports itself, shortened).
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    if let Some(url) = error.url() {
+        text = text.replace(&format!(" ({url})"), "").replace(url.as_str(), "the token URL");
+    }
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn classify(error: reqwest::Error) -> TransportError {
+    let text = describe(&error);
+    let lower = text.to_ascii_lowercase();
+    let kind = if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        TransportErrorKind::Tls
+    } else if error.is_connect() {
+        TransportErrorKind::Connect
+    } else if error.is_body() || error.is_decode() || error.is_request() {
+        TransportErrorKind::Io
+    } else {
+        TransportErrorKind::Other
+    };
+    TransportError::new(kind, text).with_source(error.without_url())
+}
