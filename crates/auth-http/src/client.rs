@@ -35,7 +35,8 @@ use crate::replay::{self, ReplayPolicy};
 pub struct AuthClient {
     client: reqwest::Client,
     provider: Arc<dyn AuthProvider>,
-    policy: ReplayPolicy,
+    // Shared, so starting a request (which clones the client handle) allocates nothing.
+    policy: Arc<ReplayPolicy>,
 }
 
 impl fmt::Debug for AuthClient {
@@ -58,14 +59,14 @@ impl AuthClient {
         Self {
             client,
             provider: Arc::clone(provider.as_arc()),
-            policy: ReplayPolicy::default(),
+            policy: Arc::new(ReplayPolicy::default()),
         }
     }
 
     /// Replaces the replay policy.
     #[must_use]
     pub fn with_replay_policy(mut self, policy: ReplayPolicy) -> Self {
-        self.policy = policy;
+        self.policy = Arc::new(policy);
         self
     }
 
@@ -156,7 +157,10 @@ impl AuthRequestBuilder {
     }
 
     /// Applies anything else reqwest's builder offers.
-    pub fn with(mut self, f: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) -> Self {
+    pub fn with(
+        mut self,
+        f: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Self {
         self.builder = f(self.builder);
         self
     }
@@ -168,7 +172,10 @@ impl AuthRequestBuilder {
     /// [`Error::Build`] for an invalid request, [`Error::Auth`] when the provider fails,
     /// [`Error::Http`] when sending fails.
     pub async fn send(self) -> Result<reqwest::Response> {
-        let request = self.builder.build().map_err(|e| Error::Build(e.to_string()))?;
+        let request = self
+            .builder
+            .build()
+            .map_err(|e| Error::Build(e.to_string()))?;
         self.client.execute(request).await
     }
 }

@@ -89,7 +89,13 @@ const SHAPES: [Shape; 4] = [
         required: &[],
         any_of: &[],
         allowed: &[
-            "username", "issuer", "audience", "jwt_id", "key_id", "custom_claims", "exp_time",
+            "username",
+            "issuer",
+            "audience",
+            "jwt_id",
+            "key_id",
+            "custom_claims",
+            "exp_time",
             "signature_config",
         ],
     },
@@ -99,10 +105,25 @@ const SHAPES: [Shape; 4] = [
         required: &[],
         any_of: &["token_url", "refresh_url"],
         allowed: &[
-            "token_url", "refresh_url", "client_id", "client_secret", "username", "password",
-            "refresh_token", "assertion", "assertion_config", "client_assertion", "scopes",
-            "default_token_exp_time", "clock_skew", "optional_params", "credential_bearer",
-            "basic_encoding", "refresh_config", "client_config", "allow_insecure_http",
+            "token_url",
+            "refresh_url",
+            "client_id",
+            "client_secret",
+            "username",
+            "password",
+            "refresh_token",
+            "assertion",
+            "assertion_config",
+            "client_assertion",
+            "scopes",
+            "default_token_exp_time",
+            "clock_skew",
+            "optional_params",
+            "credential_bearer",
+            "basic_encoding",
+            "refresh_config",
+            "client_config",
+            "allow_insecure_http",
             "fallback_on_invalid_grant",
         ],
     },
@@ -146,7 +167,11 @@ impl Shape {
             return Some(format!("{} needs `{missing}`", self.name));
         }
         if !self.any_of.is_empty() && !self.any_of.iter().any(|r| keys.contains(r)) {
-            return Some(format!("{} needs `{}`", self.name, self.any_of.join("` or `")));
+            return Some(format!(
+                "{} needs `{}`",
+                self.name,
+                self.any_of.join("` or `")
+            ));
         }
         None
     }
@@ -178,14 +203,19 @@ impl AuthConfig {
             ));
         }
         let keys: Vec<&str> = table.keys().map(String::as_str).collect();
-        let fits: Vec<&Shape> = SHAPES.iter().filter(|s| s.misfit(&keys).is_none()).collect();
+        let fits: Vec<&Shape> = SHAPES
+            .iter()
+            .filter(|s| s.misfit(&keys).is_none())
+            .collect();
         let shape = match fits.as_slice() {
             [one] => *one,
             [] => {
                 let reasons: Vec<String> = SHAPES.iter().filter_map(|s| s.misfit(&keys)).collect();
-                let unknown = keys
-                    .iter()
-                    .find(|k| SHAPES.iter().all(|s| !s.allowed.contains(k) && !s.required.contains(k)));
+                let unknown = keys.iter().find(|k| {
+                    SHAPES
+                        .iter()
+                        .all(|s| !s.allowed.contains(k) && !s.required.contains(k))
+                });
                 return Err(shape_error(match unknown {
                     Some(field) => format!(
                         "unknown field `{field}`; shapes considered: {}",
@@ -249,7 +279,8 @@ impl AuthConfig {
             #[cfg(feature = "oauth2")]
             "oauth2" => {
                 let mut table = table;
-                let secure_socket = take_secure_socket(&mut table, &["client_config", "clientConfig"])?;
+                let secure_socket =
+                    take_secure_socket(&mut table, &["client_config", "clientConfig"])?;
                 let refresh_secure_socket = match table.get_mut("refresh_config").or(None) {
                     Some(Value::Object(refresh)) => {
                         take_secure_socket(refresh, &["client_config", "clientConfig"])?
@@ -280,9 +311,9 @@ impl AuthConfig {
                 auth_basic::BasicProvider::new(username.clone(), password.clone())?,
             )),
             #[cfg(feature = "bearer")]
-            Self::Bearer { token } => Ok(SharedAuthProvider::new(auth_bearer::BearerProvider::new(
-                token.clone(),
-            )?)),
+            Self::Bearer { token } => Ok(SharedAuthProvider::new(
+                auth_bearer::BearerProvider::new(token.clone())?,
+            )),
             #[cfg(feature = "jwt")]
             Self::Jwt(config) => Ok(SharedAuthProvider::new(
                 auth_jwt_issuer::JwtProvider::from_config(config)?,
@@ -293,16 +324,21 @@ impl AuthConfig {
                 secure_socket,
                 refresh_secure_socket,
             } => {
-                let transport = crate::ReqwestTransport::new(&config.client_config, secure_socket.as_ref())?;
-                let mut builder =
-                    auth_oauth2::OAuth2Provider::builder((**config).clone(), std::sync::Arc::new(transport));
+                let transport =
+                    crate::ReqwestTransport::new(&config.client_config, secure_socket.as_ref())?;
+                let mut builder = auth_oauth2::OAuth2Provider::builder(
+                    (**config).clone(),
+                    std::sync::Arc::new(transport),
+                );
                 if let auth_oauth2::Grant::Password {
                     refresh: Some(refresh),
                     ..
                 } = &config.grant
                 {
-                    let refresh_transport =
-                        crate::ReqwestTransport::new(&refresh.client_config, refresh_secure_socket.as_ref())?;
+                    let refresh_transport = crate::ReqwestTransport::new(
+                        &refresh.client_config,
+                        refresh_secure_socket.as_ref(),
+                    )?;
                     builder = builder.refresh_transport(std::sync::Arc::new(refresh_transport));
                 }
                 Ok(SharedAuthProvider::new(builder.build()?))
@@ -316,10 +352,15 @@ impl AuthConfig {
 }
 
 #[cfg(feature = "oauth2")]
-fn take_secure_socket(table: &mut Map<String, Value>, names: &[&str]) -> Result<Option<SecureSocket>> {
+fn take_secure_socket(
+    table: &mut Map<String, Value>,
+    names: &[&str],
+) -> Result<Option<SecureSocket>> {
     for name in names {
         if let Some(Value::Object(client)) = table.get_mut(*name) {
-            let socket = client.remove("secure_socket").or_else(|| client.remove("secureSocket"));
+            let socket = client
+                .remove("secure_socket")
+                .or_else(|| client.remove("secureSocket"));
             return socket
                 .map(|v| {
                     serde_json::from_value(v)
@@ -343,8 +384,8 @@ fn take_secure_socket(table: &mut Map<String, Value>, names: &[&str]) -> Result<
 ///     username = "alice"
 ///     password = "123"
 /// "#)?;
-/// # #[cfg(feature = "basic")]
-/// let client = config.build_client()?;
+/// assert!(matches!(config.auth, Some(auth_http::AuthConfig::Basic { .. })));
+/// // With feature `basic`: let client = config.build_client()?;
 /// # Ok::<(), auth_core::Error>(())
 /// ```
 #[derive(Debug)]
@@ -371,7 +412,12 @@ struct RawFile {
     secure_socket: Option<SecureSocket>,
     #[serde(default, alias = "connectTimeout")]
     connect_timeout: Option<f64>,
-    #[serde(default, alias = "reqTimeout", alias = "req_timeout", alias = "timeout")]
+    #[serde(
+        default,
+        alias = "reqTimeout",
+        alias = "req_timeout",
+        alias = "timeout"
+    )]
     request_timeout: Option<f64>,
     #[serde(default)]
     auth: Option<Value>,
@@ -380,7 +426,9 @@ struct RawFile {
 fn timeout(name: &str, value: Option<f64>, default: Duration) -> Result<Duration> {
     match value {
         None => Ok(default),
-        Some(secs) if secs.is_finite() && secs > 0.0 && secs <= 1e6 => Ok(Duration::from_secs_f64(secs)),
+        Some(secs) if secs.is_finite() && secs > 0.0 && secs <= 1e6 => {
+            Ok(Duration::from_secs_f64(secs))
+        }
         Some(secs) => Err(Error::invalid_config(format!(
             "`{name}` must be greater than zero seconds, got {secs}"
         ))),
@@ -390,7 +438,10 @@ fn timeout(name: &str, value: Option<f64>, default: Duration) -> Result<Duration
 impl ClientFileConfig {
     fn from_raw(raw: RawFile) -> Result<Self> {
         if let Some(version) = &raw.http_version
-            && !matches!(version.as_str(), "1.1" | "2" | "2.0" | "HTTP_1_1" | "HTTP_2")
+            && !matches!(
+                version.as_str(),
+                "1.1" | "2" | "2.0" | "HTTP_1_1" | "HTTP_2"
+            )
         {
             return Err(Error::invalid_config(format!(
                 "`http_version` is \"{version}\"; use \"1.1\" or \"2\""
@@ -399,7 +450,11 @@ impl ClientFileConfig {
         Ok(Self {
             http_version: raw.http_version,
             secure_socket: raw.secure_socket,
-            connect_timeout: timeout("connect_timeout", raw.connect_timeout, Duration::from_secs(15))?,
+            connect_timeout: timeout(
+                "connect_timeout",
+                raw.connect_timeout,
+                Duration::from_secs(15),
+            )?,
             request_timeout: timeout("req_timeout", raw.request_timeout, Duration::from_secs(30))?,
             auth: raw.auth.map(AuthConfig::from_value).transpose()?,
         })
@@ -423,8 +478,8 @@ impl ClientFileConfig {
     ///
     /// As [`from_toml_str`](Self::from_toml_str).
     pub fn from_json_str(text: &str) -> Result<Self> {
-        let raw: RawFile =
-            serde_json::from_str(text).map_err(|e| Error::invalid_config(format!("JSON config: {e}")))?;
+        let raw: RawFile = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_config(format!("JSON config: {e}")))?;
         Self::from_raw(raw)
     }
 
@@ -450,7 +505,10 @@ impl ClientFileConfig {
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::invalid_config(format!("config file `{}` cannot be read ({e})", path.display()))
+            Error::invalid_config(format!(
+                "config file `{}` cannot be read ({e})",
+                path.display()
+            ))
         })?;
         let parsed = match path.extension().and_then(|e| e.to_str()) {
             Some("toml") => Self::from_toml_str(&text),
@@ -493,6 +551,9 @@ impl ClientFileConfig {
                 "the config has no [auth] table; add one (see `authc example`)",
             ));
         };
-        Ok(AuthClient::from_shared(self.build_reqwest()?, auth.build()?))
+        Ok(AuthClient::from_shared(
+            self.build_reqwest()?,
+            auth.build()?,
+        ))
     }
 }

@@ -135,8 +135,12 @@ pub(crate) async fn send(
     mut request: reqwest::Request,
 ) -> Result<reqwest::Response> {
     let token = provider.token().await?;
-    // `None` for a streaming body, which cannot be sent twice.
-    let spare = request.try_clone();
+    // `None` for a streaming body, which cannot be sent twice (and not needed without replay).
+    let spare = if policy.enabled {
+        request.try_clone()
+    } else {
+        None
+    };
     authorize(&mut request, &token);
     let response = client.execute(request).await?;
     if !policy.is_rejection(&response) {

@@ -34,7 +34,10 @@ pub struct SecureSocket {
 
 /// The CAs to trust.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged, expecting = "a PEM file path, or a truststore table { path, password }")]
+#[serde(
+    untagged,
+    expecting = "a PEM file path, or a truststore table { path, password }"
+)]
 #[non_exhaustive]
 pub enum TrustConfig {
     /// A PEM file of one or more CA certificates.
@@ -79,7 +82,9 @@ pub enum ClientKey {
     },
 }
 
-fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<SecretString, D::Error> {
+fn secret<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<SecretString, D::Error> {
     String::deserialize(deserializer).map(SecretString::from)
 }
 
@@ -91,19 +96,25 @@ fn optional_secret<'de, D: Deserializer<'de>>(
 
 fn read(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>> {
     std::fs::read(path).map(Zeroizing::new).map_err(|e| {
-        Error::invalid_config(format!("{what} `{}` cannot be read ({e})", path.display())).with_source(e)
+        Error::invalid_config(format!("{what} `{}` cannot be read ({e})", path.display()))
+            .with_source(e)
     })
 }
 
 fn open_store(path: &Path, password: &SecretString, what: &str) -> Result<KeyStore> {
     let data = read(path, what)?;
-    KeyStore::from_pkcs12(&data, password.expose_secret(), Pkcs12ImportPolicy::Relaxed).map_err(|e| {
-        let reason = match e {
-            p12_keystore::error::Error::MacError(_) => "the password is wrong".to_owned(),
-            other => format!("it is not a readable PKCS#12 file ({other})"),
-        };
-        Error::key_material(format!("{what} `{}` cannot be opened: {reason}", path.display()))
-    })
+    KeyStore::from_pkcs12(&data, password.expose_secret(), Pkcs12ImportPolicy::Relaxed).map_err(
+        |e| {
+            let reason = match e {
+                p12_keystore::error::Error::MacError(_) => "the password is wrong".to_owned(),
+                other => format!("it is not a readable PKCS#12 file ({other})"),
+            };
+            Error::key_material(format!(
+                "{what} `{}` cannot be opened: {reason}",
+                path.display()
+            ))
+        },
+    )
 }
 
 impl SecureSocket {
@@ -152,7 +163,9 @@ fn trusted_certificates(cert: &TrustConfig) -> Result<Vec<reqwest::Certificate>>
             for (_, entry) in store.entries() {
                 let ders: Vec<&[u8]> = match entry {
                     KeyStoreEntry::Certificate(cert) => vec![cert.as_der()],
-                    KeyStoreEntry::PrivateKeyChain(chain) => chain.certs().iter().map(|c| c.as_der()).collect(),
+                    KeyStoreEntry::PrivateKeyChain(chain) => {
+                        chain.certs().iter().map(|c| c.as_der()).collect()
+                    }
                     _ => Vec::new(),
                 };
                 for der in ders {
@@ -192,9 +205,15 @@ fn identity(key: &ClientKey) -> Result<reqwest::Identity> {
                     path.display()
                 )));
             }
-            let mut pem = Zeroizing::new(pem::encode(&pem::Pem::new("PRIVATE KEY", chain.key().as_der().to_vec())));
+            let mut pem = Zeroizing::new(pem::encode(&pem::Pem::new(
+                "PRIVATE KEY",
+                chain.key().as_der().to_vec(),
+            )));
             for cert in chain.certs() {
-                pem.push_str(&pem::encode(&pem::Pem::new("CERTIFICATE", cert.as_der().to_vec())));
+                pem.push_str(&pem::encode(&pem::Pem::new(
+                    "CERTIFICATE",
+                    cert.as_der().to_vec(),
+                )));
             }
             (pem, path.display().to_string())
         }
@@ -213,18 +232,28 @@ fn identity(key: &ClientKey) -> Result<reqwest::Identity> {
         }
     };
     reqwest::Identity::from_pem(pem.as_bytes()).map_err(|e| {
-        Error::key_material(format!("the client certificate and key from `{origin}` cannot be used ({e})"))
+        Error::key_material(format!(
+            "the client certificate and key from `{origin}` cannot be used ({e})"
+        ))
     })
 }
 
 /// The key as unencrypted PEM; decrypting needs auth-jwt-issuer's key loader (feature `jwt`).
 #[cfg(feature = "jwt")]
-fn client_key_pem(key: &[u8], password: Option<&SecretString>, origin: &str) -> Result<Zeroizing<String>> {
+fn client_key_pem(
+    key: &[u8],
+    password: Option<&SecretString>,
+    origin: &str,
+) -> Result<Zeroizing<String>> {
     auth_jwt_issuer::decode_private_key_pem(key, password, origin)
 }
 
 #[cfg(not(feature = "jwt"))]
-fn client_key_pem(key: &[u8], password: Option<&SecretString>, origin: &str) -> Result<Zeroizing<String>> {
+fn client_key_pem(
+    key: &[u8],
+    password: Option<&SecretString>,
+    origin: &str,
+) -> Result<Zeroizing<String>> {
     let text = std::str::from_utf8(key).map_err(|_| {
         Error::key_material(format!(
             "{origin} is not PEM; DER and encrypted keys need auth-http's `jwt` feature"

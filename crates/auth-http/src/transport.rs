@@ -52,7 +52,9 @@ impl ReqwestTransport {
             builder = secure_socket.apply(builder)?;
         }
         let client = builder.build().map_err(|e| {
-            Error::invalid_config(format!("the token endpoint's HTTP client cannot be built ({e})"))
+            Error::invalid_config(format!(
+                "the token endpoint's HTTP client cannot be built ({e})"
+            ))
         })?;
         Ok(Self { client })
     }
@@ -76,10 +78,16 @@ impl TokenTransport for ReqwestTransport {
         if status.is_redirection() {
             return Err(TransportError::new(
                 TransportErrorKind::Redirect,
-                format!("the token endpoint answered HTTP {} (a redirect)", status.as_u16()),
+                format!(
+                    "the token endpoint answered HTTP {} (a redirect)",
+                    status.as_u16()
+                ),
             ));
         }
-        if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+        {
             return Err(too_large());
         }
         let mut body = Vec::new();
@@ -108,7 +116,9 @@ fn too_large() -> TransportError {
 fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     if let Some(url) = error.url() {
-        text = text.replace(&format!(" ({url})"), "").replace(url.as_str(), "the token URL");
+        text = text
+            .replace(&format!(" ({url})"), "")
+            .replace(url.as_str(), "the token URL");
     }
     let mut source = error.source();
     while let Some(cause) = source {
@@ -124,7 +134,8 @@ fn classify(error: reqwest::Error) -> TransportError {
     let lower = text.to_ascii_lowercase();
     let kind = if error.is_timeout() {
         TransportErrorKind::Timeout
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
         TransportErrorKind::Tls
     } else if error.is_connect() {
         TransportErrorKind::Connect

@@ -12,10 +12,10 @@
 //! | `bearer` | [`bearer`]      | `auth-bearer` | static, environment and file-backed bearer tokens |
 //! | `jwt`    | [`jwt`]         | `auth-jwt-issuer` | self-signed JWTs (RS/PS/ES/EdDSA/HS), keys from PEM, encrypted PEM, PKCS#12 |
 //! | `oauth2` | [`oauth2`]      | `auth-oauth2` | client credentials, password, refresh-token and jwt-bearer grants with a single-flight cache |
-//! | `full`   |                 |               | all of the above (and signed assertions in `oauth2`) |
+//! | `http`   | [`http`]        | `auth-http`   | reqwest: `AuthClient` with 401 replay, middleware, TLS, the OAuth2 transport, the declarative config |
+//! | `full`   |                 |               | all of the above, wired together |
 //!
-//! No feature is on by default. The reqwest integration (`http`) joins this table under that
-//! name.
+//! No feature is on by default.
 //!
 //! # Example
 //!
@@ -71,3 +71,8 @@ pub use auth_jwt_issuer as jwt;
 #[cfg(feature = "oauth2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth2")))]
 pub use auth_oauth2 as oauth2;
+
+/// reqwest integration (feature `http`).
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use auth_http as http;

@@ -1,0 +1,20 @@
+//! Integration tests for auth-http against real HTTP servers on 127.0.0.1.
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
+
+mod support;
+
+#[cfg(feature = "config")]
+mod config;
+#[cfg(feature = "oauth2")]
+mod oauth2;
+#[cfg(all(
+    feature = "basic",
+    feature = "bearer",
+    feature = "jwt",
+    feature = "oauth2",
+    feature = "middleware"
+))]
+mod providers;
+mod redirects;
+mod replay;
+mod tls;

@@ -1,0 +1,143 @@
+//! OAuth2 end to end through the reqwest transport against an in-process token server.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use auth_core::AuthProvider;
+use auth_http::ReqwestTransport;
+use auth_oauth2::{ClientConfig, HttpVersion, OAuth2Config, OAuth2Provider, TransportErrorKind};
+
+use crate::support::{Server, json, serve};
+
+/// A token endpoint: client credentials (Basic `id:secret`), password (`alice`/`pw`) and
+/// refresh-token (rotating) grants; every token is `at-N`.
+pub(crate) async fn token_server() -> Server {
+    let counter = Arc::new(AtomicUsize::new(0));
+    serve(None, move |seen| {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            let form = seen.form();
+            let param = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            let grant = param("grant_type").unwrap_or_default();
+            let ok = match grant.as_str() {
+                "client_credentials" => seen.authorization().as_deref() == Some("Basic aWQ6c2VjcmV0"),
+                "password" => param("username").as_deref() == Some("alice") && param("password").as_deref() == Some("pw"),
+                "refresh_token" => param("refresh_token").is_some_and(|t| t.starts_with("rt-")),
+                _ => false,
+            };
+            if ok {
+                json(200, &format!(r#"{{"access_token":"at-{n}","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-{n}"}}"#))
+            } else {
+                json(400, r#"{"error":"invalid_grant"}"#)
+            }
+        }
+    })
+    .await
+}
+
+fn provider(config: OAuth2Config) -> OAuth2Provider {
+    let transport = ReqwestTransport::new(&config.client_config, None).unwrap();
+    OAuth2Provider::new(config, Arc::new(transport)).unwrap()
+}
+
+#[tokio::test]
+async fn three_grants_and_connection_reuse() {
+    let server = token_server().await;
+    let token_url = server.url("/token");
+    let cc = provider(OAuth2Config::client_credentials(&token_url, "id", "secret"));
+    let password = provider(OAuth2Config::password(&token_url, "alice", "pw"));
+    let refresh = provider(OAuth2Config::refresh_token(&token_url, "rt-0"));
+    for provider in [&cc, &password, &refresh] {
+        let token = provider.token().await.unwrap();
+        assert!(token.expose_credential().starts_with("at-"), "{provider:?}");
+    }
+    // One pooled client per provider: repeated token requests share its connection.
+    for _ in 0..5 {
+        let token = cc.token().await.unwrap();
+        cc.invalidate(&token);
+    }
+    cc.token().await.unwrap();
+    assert_eq!(
+        server.requests(),
+        2 + 6,
+        "two other providers, six client-credentials requests"
+    );
+    assert!(server.seen().iter().all(|s| s.method == http::Method::POST));
+    assert_eq!(
+        server.connections(),
+        3,
+        "one connection per provider, reused"
+    );
+}
+
+#[tokio::test]
+async fn http2_is_used_when_asked() {
+    let server = token_server().await;
+    let mut client_config = ClientConfig::default();
+    client_config.http_version = HttpVersion::Http2;
+    let config = OAuth2Config::client_credentials(server.url("/token"), "id", "secret")
+        .client_config(client_config);
+    provider(config).token().await.unwrap();
+    assert_eq!(server.seen()[0].version, http::Version::HTTP_2);
+}
+
+#[tokio::test]
+async fn redirects_refused_connections_and_wrong_credentials_are_typed() {
+    let redirecting = serve(None, |_| async {
+        http::Response::builder()
+            .status(307)
+            .header("location", "https://elsewhere.example/token")
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .unwrap()
+    })
+    .await;
+    let err = provider(OAuth2Config::client_credentials(
+        redirecting.url("/token"),
+        "id",
+        "secret",
+    ))
+    .token()
+    .await
+    .unwrap_err();
+    assert!(err.message().contains("never follow redirects"), "{err}");
+    assert_eq!(redirecting.requests(), 1);
+
+    // A port nothing listens on (bound, then closed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config =
+        OAuth2Config::client_credentials(format!("http://127.0.0.1:{port}/token"), "id", "secret");
+    let transport = Arc::new(ReqwestTransport::new(&config.client_config, None).unwrap());
+    let direct = auth_oauth2::TokenTransport::send(
+        transport.as_ref(),
+        http::Request::post(format!("http://127.0.0.1:{port}/token"))
+            .body(Vec::new())
+            .unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(direct.kind(), TransportErrorKind::Connect, "{direct}");
+
+    let server = token_server().await;
+    let err = provider(OAuth2Config::client_credentials(
+        server.url("/token"),
+        "id",
+        "wrong-secret",
+    ))
+    .token()
+    .await
+    .unwrap_err();
+    assert!(err.message().contains("HTTP 400, invalid_grant"), "{err}");
+    assert!(!err.to_string().contains("wrong-secret"));
+}
+
+#[test]
+fn zero_timeouts_are_refused() {
+    let mut client_config = ClientConfig::default();
+    client_config.request_timeout = std::time::Duration::ZERO;
+    let err = ReqwestTransport::new(&client_config, None).unwrap_err();
+    assert!(err.message().contains("greater than zero"), "{err}");
+}
