@@ -467,8 +467,14 @@ impl ClientFileConfig {
     /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) saying which field is
     /// wrong and why.
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        let raw: RawFile = toml::from_str(text)
-            .map_err(|e| Error::invalid_config(format!("TOML config: {}", e.message())))?;
+        // The message and the line, not toml's snippet of the file, which could show a secret.
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
+            Error::invalid_config(format!("TOML config{at}: {}", e.message().trim()))
+        })?;
         Self::from_raw(raw)
     }
 

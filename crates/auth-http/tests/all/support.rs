@@ -1,3 +1,7 @@
+#![allow(
+    dead_code,
+    reason = "some helpers serve only the feature-gated test modules"
+)]
 //! Test servers on 127.0.0.1 (plain and TLS, HTTP/1.1 and HTTP/2) and generated certificates.
 
 use std::convert::Infallible;

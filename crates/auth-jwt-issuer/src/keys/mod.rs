@@ -164,7 +164,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|window| window == needle)
 }
 
-/// Decodes a private key in any format [`load_file`] reads (PEM or DER; PKCS#8, PKCS#1 or
+/// Decodes a private key in any format a key file may hold (PEM or DER; PKCS#8, PKCS#1 or
 /// SEC1; encrypted PKCS#8 or traditional encrypted PEM) and returns it as unencrypted PEM:
 /// `RSA PRIVATE KEY` (PKCS#1) for RSA, `PRIVATE KEY` (PKCS#8) otherwise. For TLS client keys,
 /// which TLS libraries want unencrypted.

@@ -1,0 +1,120 @@
+//! The example configs `authc example` prints (also parsed by the tests, so they stay valid).
+
+use crate::cli::Kind;
+
+pub(crate) fn toml(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Basic => BASIC,
+        Kind::Bearer => BEARER,
+        Kind::Jwt => JWT,
+        Kind::ClientCredentials => CLIENT_CREDENTIALS,
+        Kind::Password => PASSWORD,
+        Kind::RefreshToken => REFRESH_TOKEN,
+        Kind::JwtBearer => JWT_BEARER,
+    }
+}
+
+const BASIC: &str = r#"# HTTP Basic authentication (RFC 7617).
+[auth]
+username = "alice"
+password = "123"
+"#;
+
+const BEARER: &str = r#"# A fixed bearer token.
+[auth]
+token = "JlbmMiOiJBMTI4Q0JDLUhTMjU2In"
+"#;
+
+const JWT: &str = r#"# A self-signed JWT, sent as `Bearer <jwt>` and re-issued before it expires.
+[auth]
+username = "svc"                  # sub
+issuer = "acme"                   # iss
+audience = ["https://api.example"]
+key_id = "kid-1"
+exp_time = 300
+custom_claims = { scp = "read" }
+
+[auth.signature_config]
+algorithm = "RS256"               # RS/PS 256/384/512, ES256, ES384, EdDSA, HS256/384/512, none
+
+[auth.signature_config.config]
+key_file = "private.pem"          # PEM or DER; encrypted keys need key_password
+# key_password = "..."
+# or: key_store = { path = "keystore.p12", password = "..." }, key_alias = "signer"
+"#;
+
+const CLIENT_CREDENTIALS: &str = r#"# OAuth2 client credentials grant.
+# Client part: TLS and timeouts for the requests `authc request` sends.
+connect_timeout = 15
+req_timeout = 30
+# [secure_socket]
+# cert = "ca.pem"
+
+[auth]
+token_url = "https://idp.example/oauth2/token"
+client_id = "my-client"
+client_secret = "my-secret"
+scopes = ["read", "write"]
+credential_bearer = "AUTH_HEADER_BEARER"   # or POST_BODY_BEARER
+clock_skew = 10
+
+[auth.client_config]
+http_version = "1.1"
+# custom_headers = { X-Tenant = "t1" }
+# [auth.client_config.secure_socket]
+# cert = "idp-ca.pem"
+"#;
+
+const PASSWORD: &str = r#"# OAuth2 password grant; refreshes with the refresh token, and runs the grant again when
+# the refresh is refused.
+[auth]
+token_url = "https://idp.example/oauth2/token"
+username = "alice"
+password = "123"
+client_id = "my-client"
+client_secret = "my-secret"
+scopes = ["openid"]
+refresh_config = "INFER_REFRESH_CONFIG"
+"#;
+
+const REFRESH_TOKEN: &str = r#"# OAuth2 refresh-token grant; keeps the newest rotated refresh token.
+[auth]
+refresh_url = "https://idp.example/oauth2/token"
+refresh_token = "24f19603-8565-4b5f-a036-88a945e1f272"
+client_id = "my-client"
+client_secret = "my-secret"
+"#;
+
+const JWT_BEARER: &str = r#"# OAuth2 jwt-bearer grant (RFC 7523) with a fresh signed assertion per token request.
+[auth]
+token_url = "https://idp.example/oauth2/token"
+client_id = "my-client"
+client_secret = "my-secret"
+
+[auth.assertion_config]
+issuer = "my-client"
+username = "svc"
+audience = "https://idp.example/oauth2/token"
+
+[auth.assertion_config.signature_config]
+algorithm = "RS256"
+
+[auth.assertion_config.signature_config.config]
+key_file = "private.pem"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum as _;
+
+    use super::*;
+
+    #[test]
+    fn every_example_is_a_valid_config() {
+        for kind in Kind::value_variants() {
+            let config = auth_http::ClientFileConfig::from_toml_str(toml(*kind))
+                .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            assert!(config.auth.is_some(), "{kind:?}");
+        }
+    }
+}

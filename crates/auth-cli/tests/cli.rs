@@ -1,0 +1,413 @@
+//! `authc` run as a process against servers on 127.0.0.1.
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+/// Every request the server saw: method, path, Authorization, body.
+type Log = Arc<Mutex<Vec<(String, String, String, String)>>>;
+
+/// `/token`: client `id`/`secret` (anything else: 401 invalid_client), password `alice`/`pw`;
+/// everything else echoes what it got, with 404 for `/missing`.
+async fn server() -> (SocketAddr, Log) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log: Log = Arc::default();
+    let seen = Arc::clone(&log);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let seen = Arc::clone(&seen);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |request: http::Request<hyper::body::Incoming>| {
+                        let seen = Arc::clone(&seen);
+                        async move {
+                            let (parts, body) = request.into_parts();
+                            let body =
+                                String::from_utf8_lossy(&body.collect().await.unwrap().to_bytes())
+                                    .into_owned();
+                            let auth = parts
+                                .headers
+                                .get("authorization")
+                                .map(|v| v.to_str().unwrap().to_owned())
+                                .unwrap_or_default();
+                            seen.lock().unwrap().push((
+                                parts.method.to_string(),
+                                parts.uri.path().to_owned(),
+                                auth.clone(),
+                                body.clone(),
+                            ));
+                            let (status, text) = match parts.uri.path() {
+                            "/token" if auth == "Basic aWQ6c2VjcmV0" || body.contains("username=alice&password=pw") || body.contains("grant_type=refresh_token") || body.contains("jwt-bearer") => {
+                                (200, r#"{"access_token":"issued-token","expires_in":3600,"refresh_token":"rt-2"}"#.to_owned())
+                            }
+                            "/token" => (401, r#"{"error":"invalid_client","error_description":"bad secret"}"#.to_owned()),
+                            "/missing" => (404, "nothing here".to_owned()),
+                            path => (200, format!("{} {path} x-custom={} body={body}", parts.method, parts.headers.get("x-custom").map(|v| v.to_str().unwrap()).unwrap_or("-"))),
+                        };
+                            Ok::<_, Infallible>(
+                                http::Response::builder()
+                                    .status(status)
+                                    .header("x-served-by", "test")
+                                    .body(Full::new(Bytes::from(text)))
+                                    .unwrap(),
+                            )
+                        }
+                    },
+                );
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (addr, log)
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `authc args…` with `stdin`, off the async runtime.
+async fn authc(args: Vec<String>, stdin: Option<String>) -> Out {
+    tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("authc"));
+        command
+            .args(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            pipe.write_all(text.as_bytes()).unwrap();
+        }
+        drop(pipe);
+        let output = child.wait_with_output().unwrap();
+        Out {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn key(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../auth-jwt-issuer/tests/keys")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn header_and_token_for_every_auth_kind() {
+    let (addr, _) = server().await;
+    let url = format!("http://{addr}/token");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "basic.toml",
+            "[auth]\nusername = \"admin\"\npassword = \"123\"".to_owned(),
+            "Basic YWRtaW46MTIz",
+        ),
+        (
+            "bearer.toml",
+            "[auth]\ntoken = \"static-abc\"".to_owned(),
+            "Bearer static-abc",
+        ),
+        (
+            "jwt.toml",
+            format!(
+                "[auth]\nissuer = \"cli\"\n[auth.signature_config]\nalgorithm = \"RS256\"\n[auth.signature_config.config]\nkey_file = \"{}\"",
+                key("rsa.pem")
+            ),
+            "Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.",
+        ),
+        (
+            "cc.toml",
+            format!(
+                "[auth]\ntoken_url = \"{url}\"\nclient_id = \"id\"\nclient_secret = \"secret\""
+            ),
+            "Bearer issued-token",
+        ),
+        (
+            "password.toml",
+            format!("[auth]\ntoken_url = \"{url}\"\nusername = \"alice\"\npassword = \"pw\""),
+            "Bearer issued-token",
+        ),
+        (
+            "refresh.toml",
+            format!("[auth]\nrefresh_url = \"{url}\"\nrefresh_token = \"rt-1\""),
+            "Bearer issued-token",
+        ),
+        (
+            "jwt-bearer.toml",
+            format!("[auth]\ntoken_url = \"{url}\"\nassertion = \"eyJ.e30.sig\""),
+            "Bearer issued-token",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = write(&dir, name, &text);
+        let out = authc(args(&["header", "--config", &path]), None).await;
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        assert!(out.stdout.starts_with(expected), "{name}: {}", out.stdout);
+        let out = authc(args(&["token", "--config", &path]), None).await;
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        let (_, credential) = expected.split_once(' ').unwrap();
+        assert!(out.stdout.starts_with(credential), "{name}: {}", out.stdout);
+        assert!(
+            !out.stdout.contains(' '),
+            "token prints the credential alone"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdin_and_json_configs() {
+    let out = authc(
+        args(&["header", "--config", "-"]),
+        Some("[auth]\nusername = \"tom\"\npassword = \"123\"".into()),
+    )
+    .await;
+    assert_eq!(
+        (out.code, out.stdout.trim()),
+        (0, "Basic dG9tOjEyMw=="),
+        "{}",
+        out.stderr
+    );
+    let out = authc(
+        args(&["token", "--config", "-"]),
+        Some(r#"{"auth": {"token": "from-json"}}"#.into()),
+    )
+    .await;
+    assert_eq!(out.stdout.trim(), "from-json");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "c.json",
+        r#"{"auth": {"username": "tom", "password": "123"}}"#,
+    );
+    let out = authc(args(&["header", "--config", &path]), None).await;
+    assert_eq!(out.stdout.trim(), "Basic dG9tOjEyMw==");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_with_method_headers_body_include_and_fail() {
+    let (addr, log) = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(&dir, "c.toml", "[auth]\ntoken = \"req-token\"");
+    let url = format!("http://{addr}/items");
+    let out = authc(
+        args(&[
+            "request",
+            "--config",
+            &config,
+            "-X",
+            "PUT",
+            "-H",
+            "X-Custom: yes",
+            "-d",
+            "payload",
+            &url,
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "PUT /items x-custom=yes body=payload");
+    assert_eq!(log.lock().unwrap().last().unwrap().2, "Bearer req-token");
+
+    let out = authc(
+        args(&["request", "--config", &config, "-d", "x", "-i", &url]),
+        None,
+    )
+    .await;
+    assert!(
+        out.stdout.starts_with("HTTP/1.1 200 OK\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("x-served-by: test\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("\n\nPOST /items x-custom=- body=x"),
+        "-d means POST: {}",
+        out.stdout
+    );
+
+    let missing = format!("http://{addr}/missing");
+    let out = authc(args(&["request", "--config", &config, &missing]), None).await;
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "nothing here"),
+        "without --fail a 404 is a response"
+    );
+    let out = authc(
+        args(&["request", "--config", &config, "--fail", &missing]),
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 22);
+    assert!(out.stderr.contains("HTTP 404"), "{}", out.stderr);
+}
+
+/// Runs a failing command and checks the one-line error and that no secret leaked.
+async fn fails(list: &[&str], stdin: Option<&str>, says: &str, secret: &str) {
+    let out = authc(args(list), stdin.map(str::to_owned)).await;
+    assert_ne!(out.code, 0, "{list:?} should fail");
+    assert_eq!(
+        out.stderr.lines().count(),
+        1,
+        "one line on stderr: {:?}",
+        out.stderr
+    );
+    assert!(out.stderr.starts_with("authc: error: "), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(says),
+        "`{}` should say `{says}`",
+        out.stderr.trim()
+    );
+    assert!(
+        !out.stderr.contains(secret) && !out.stdout.contains(secret),
+        "{secret} leaked: {}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_are_one_clear_line_without_secrets() {
+    let (addr, _) = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml").display().to_string();
+    fails(&["header", "--config", &missing], None, "nope.toml", "-").await;
+
+    let bad = write(
+        &dir,
+        "bad.toml",
+        "[auth]\nusername = \"u\"\npassword = \"pw-secret-1\"\nthis is not toml\n",
+    );
+    fails(&["header", "--config", &bad], None, "line 4", "pw-secret-1").await;
+
+    let unknown = write(
+        &dir,
+        "unknown.toml",
+        "[auth]\nusername = \"u\"\npassword = \"pw-secret-2\"\nflavour = \"x\"\n",
+    );
+    fails(
+        &["header", "--config", &unknown],
+        None,
+        "unknown field `flavour`",
+        "pw-secret-2",
+    )
+    .await;
+
+    let store = write(
+        &dir,
+        "store.toml",
+        &format!(
+            "[auth]\n[auth.signature_config.config]\nkey_store = {{ path = \"{}\", password = \"store-secret-3\" }}\nkey_alias = \"signer\"",
+            key("rsa-openssl3.p12")
+        ),
+    );
+    fails(
+        &["header", "--config", &store],
+        None,
+        "keystore password is wrong",
+        "store-secret-3",
+    )
+    .await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = write(
+        &dir,
+        "down.toml",
+        &format!(
+            "[auth]\ntoken_url = \"http://127.0.0.1:{port}/token\"\nclient_id = \"id\"\nclient_secret = \"cs-secret-4\""
+        ),
+    );
+    fails(
+        &["token", "--config", &unreachable],
+        None,
+        &format!("127.0.0.1:{port}/token"),
+        "cs-secret-4",
+    )
+    .await;
+
+    let wrong = write(
+        &dir,
+        "wrong.toml",
+        &format!(
+            "[auth]\ntoken_url = \"http://{addr}/token\"\nclient_id = \"id\"\nclient_secret = \"cs-secret-5\""
+        ),
+    );
+    fails(
+        &["token", "--config", &wrong],
+        None,
+        "invalid_client",
+        "cs-secret-5",
+    )
+    .await;
+    fails(
+        &["header", "--config", "-"],
+        Some("[auth]\ntoken = \"tok en-marker-6\""),
+        "a space",
+        "en-marker-6",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_example_config_parses_and_the_simple_ones_run() {
+    for kind in [
+        "basic",
+        "bearer",
+        "jwt",
+        "client-credentials",
+        "password",
+        "refresh-token",
+        "jwt-bearer",
+    ] {
+        let out = authc(args(&["example", kind]), None).await;
+        assert_eq!(out.code, 0, "{kind}");
+        let config = auth_http::ClientFileConfig::from_toml_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert!(config.auth.is_some(), "{kind}");
+        let json = authc(args(&["example", kind, "--json"]), None).await;
+        auth_http::ClientFileConfig::from_json_str(&json.stdout)
+            .unwrap_or_else(|e| panic!("{kind} json: {e}"));
+    }
+    let basic = authc(args(&["example", "basic"]), None).await.stdout;
+    let out = authc(args(&["header", "--config", "-"]), Some(basic)).await;
+    assert_eq!(out.stdout.trim(), "Basic YWxpY2U6MTIz");
+    let help = authc(args(&["--help"]), None).await;
+    assert!(
+        help.stdout.contains("authc example client-credentials"),
+        "{}",
+        help.stdout
+    );
+}
