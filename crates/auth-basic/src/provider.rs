@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use auth_core::{AuthProvider, Error, Result, Scheme, SecretString, Token, async_trait};
+use auth_core::{
+    AuthProvider, CachedToken, Error, Result, Scheme, SecretString, Token, TokenCell, async_trait,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
@@ -11,10 +13,11 @@ use zeroize::Zeroizing;
 ///
 /// The header value is computed once, at construction; every [`token`](AuthProvider::token)
 /// call hands out a clone of the same [`Token`].
-#[derive(Clone)]
 pub struct BasicProvider {
     username: String,
     token: Token,
+    /// Per-thread copies of `token`, so threads never share a reference count on the hot path.
+    cell: TokenCell,
 }
 
 impl BasicProvider {
@@ -52,7 +55,11 @@ impl BasicProvider {
         plain.extend_from_slice(password.expose_secret().as_bytes());
         let encoded = STANDARD.encode(plain.as_slice());
         let token = Token::new(Scheme::Basic, encoded)?;
-        Ok(Self { username, token })
+        Ok(Self {
+            username,
+            cell: TokenCell::with(CachedToken::forever(token.clone())),
+            token,
+        })
     }
 
     /// The username (not secret).
@@ -84,7 +91,18 @@ impl fmt::Debug for BasicProvider {
 #[async_trait]
 impl AuthProvider for BasicProvider {
     async fn token(&self) -> Result<Token> {
-        Ok(self.token.clone())
+        Ok(self
+            .cell
+            .get()
+            .map_or_else(|| self.token.clone(), |cached| cached.token))
+    }
+
+    fn token_now(&self) -> Option<Token> {
+        Some(
+            self.cell
+                .get()
+                .map_or_else(|| self.token.clone(), |cached| cached.token),
+        )
     }
 }
 

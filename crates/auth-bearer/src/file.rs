@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use auth_core::{Clock, Error, Result, SecretString, SystemClock, Token};
+use auth_core::{CachedToken, Clock, Error, Result, SecretString, SystemClock, Token, TokenCell};
 use zeroize::Zeroizing;
 
 use crate::validate::bearer_token;
@@ -81,6 +81,8 @@ pub(crate) struct FileSource {
     path: PathBuf,
     options: FileOptions,
     current: ArcSwap<Loaded>,
+    /// The same token, for the hot path: per-thread copies, no shared reference count.
+    cell: TokenCell,
     /// Milliseconds since the Unix epoch before which the file is not looked at again.
     next_check_ms: AtomicU64,
     /// Only one caller checks and re-reads the file at a time; the others keep the current token.
@@ -94,6 +96,7 @@ impl FileSource {
         let loaded = read_token(&path)?;
         let source = Self {
             path,
+            cell: TokenCell::with(CachedToken::forever(loaded.token.clone())),
             current: ArcSwap::from_pointee(loaded),
             next_check_ms: AtomicU64::new(0),
             reload: Mutex::new(()),
@@ -111,21 +114,29 @@ impl FileSource {
     pub(crate) fn token(&self) -> Result<Token> {
         let now = self.options.clock.now();
         if millis(now) < self.next_check_ms.load(Ordering::Acquire) {
-            return Ok(self.current.load().token.clone());
+            return Ok(self.current_token());
         }
         let Ok(_guard) = self.reload.try_lock() else {
             // Someone else is checking right now; the token we have is as good as theirs was.
-            return Ok(self.current.load().token.clone());
+            return Ok(self.current_token());
         };
         let metadata = std::fs::metadata(&self.path).map_err(|e| read_error(&self.path, &e))?;
         let fingerprint = Fingerprint::of(&metadata);
         if fingerprint != self.current.load().fingerprint {
             let loaded = read_token(&self.path)?;
             self.reads.fetch_add(1, Ordering::Relaxed);
+            self.cell
+                .set(Some(CachedToken::forever(loaded.token.clone())));
             self.current.store(Arc::new(loaded));
         }
         self.schedule_next_check(now);
-        Ok(self.current.load().token.clone())
+        Ok(self.current_token())
+    }
+
+    fn current_token(&self) -> Token {
+        self.cell
+            .get()
+            .map_or_else(|| self.current.load().token.clone(), |cached| cached.token)
     }
 
     pub(crate) fn invalidate(&self, rejected: &Token) {

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use auth_core::{AuthProvider, Error, Result, SecretString, Token, async_trait};
+use auth_core::{
+    AuthProvider, CachedToken, Error, Result, SecretString, Token, TokenCell, async_trait,
+};
 
 use crate::file::{FileOptions, FileSource};
 use crate::validate::bearer_token;
@@ -19,8 +21,12 @@ pub struct BearerProvider {
 }
 
 enum Source {
-    Static(Token),
-    Env { var: String, token: Token },
+    /// The cell hands each thread its own copy (no shared reference count on the hot path).
+    Static(TokenCell),
+    Env {
+        var: String,
+        cell: TokenCell,
+    },
     File(FileSource),
 }
 
@@ -35,7 +41,7 @@ impl BearerProvider {
     pub fn new(token: impl Into<SecretString>) -> Result<Self> {
         let token = bearer_token(token.into(), "the bearer token")?;
         Ok(Self {
-            source: Source::Static(token),
+            source: Source::Static(TokenCell::with(CachedToken::forever(token))),
         })
     }
 
@@ -67,7 +73,7 @@ impl BearerProvider {
         Ok(Self {
             source: Source::Env {
                 var: var.to_owned(),
-                token,
+                cell: TokenCell::with(CachedToken::forever(token)),
             },
         })
     }
@@ -122,8 +128,20 @@ impl fmt::Debug for BearerProvider {
 impl AuthProvider for BearerProvider {
     async fn token(&self) -> Result<Token> {
         match &self.source {
-            Source::Static(token) | Source::Env { token, .. } => Ok(token.clone()),
+            Source::Static(cell) | Source::Env { cell, .. } => cell
+                .get()
+                .map(|cached| cached.token)
+                .ok_or_else(|| Error::other("the bearer token cell is empty")),
             Source::File(file) => file.token(),
+        }
+    }
+
+    fn token_now(&self) -> Option<Token> {
+        match &self.source {
+            Source::Static(cell) | Source::Env { cell, .. } => {
+                cell.get().map(|cached| cached.token)
+            }
+            Source::File(file) => file.token().ok(),
         }
     }
 

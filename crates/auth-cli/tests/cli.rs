@@ -45,9 +45,9 @@ async fn server() -> (SocketAddr, Log) {
                                 body.clone(),
                             ));
                             if parts.uri.path() == "/slow-token" {
-                            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-                        }
-                        let (status, text) = match parts.uri.path() {
+                                tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                            }
+                            let (status, text) = match parts.uri.path() {
                             "/slow-token" => (200, r#"{"access_token":"slow-token","expires_in":3600}"#.to_owned()),
                             "/token" if auth == "Basic aWQ6c2VjcmV0" || body.contains("username=alice&password=pw") || body.contains("grant_type=refresh_token") || body.contains("jwt-bearer") => {
                                 (200, r#"{"access_token":"issued-token","expires_in":3600,"refresh_token":"rt-2"}"#.to_owned())
@@ -423,21 +423,34 @@ async fn a_slow_token_endpoint_shows_progress_on_a_terminal_only() {
     let config = write(
         &dir,
         "slow.toml",
-        &format!("[auth]\ntoken_url = \"http://{addr}/slow-token\"\nclient_id = \"id\"\nclient_secret = \"secret\""),
+        &format!(
+            "[auth]\ntoken_url = \"http://{addr}/slow-token\"\nclient_id = \"id\"\nclient_secret = \"secret\""
+        ),
     );
     // Not a terminal: no progress text.
     let out = authc(args(&["token", "--config", &config]), None).await;
-    assert_eq!((out.code, out.stdout.trim(), out.stderr.as_str()), (0, "slow-token", ""));
+    assert_eq!(
+        (out.code, out.stdout.trim(), out.stderr.as_str()),
+        (0, "slow-token", "")
+    );
 
     // A terminal, made by util-linux `script`.
-    if std::process::Command::new("script").arg("--version").output().is_err() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("SKIPPED the terminal half: util-linux `script` is not installed");
         return;
     }
     let authc = assert_cmd::cargo::cargo_bin("authc").display().to_string();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("script")
-            .args(["-qec", &format!("{authc} token --config {config}"), "/dev/null"])
+            .args([
+                "-qec",
+                &format!("{authc} token --config {config}"),
+                "/dev/null",
+            ])
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap()

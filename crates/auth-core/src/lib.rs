@@ -40,14 +40,21 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cell;
 mod clock;
+#[cfg(feature = "coarse-clock")]
+mod coarse;
 mod error;
 mod provider;
 mod secret;
 mod token;
 
 pub use async_trait::async_trait;
+pub use cell::{CachedToken, TokenCell};
 pub use clock::{Clock, ManualClock, SystemClock};
+#[cfg(feature = "coarse-clock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "coarse-clock")))]
+pub use coarse::CoarseClock;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use provider::{AuthProvider, ProviderFn, SharedAuthProvider, provider_fn};
 pub use secret::SecretString;

@@ -27,6 +27,15 @@ pub trait AuthProvider: Send + Sync + fmt::Debug {
     /// whose [`is_retryable`](crate::Error::is_retryable) says whether trying later can help.
     async fn token(&self) -> Result<Token>;
 
+    /// The credential, if the provider can hand it out at once: a static credential, or a
+    /// cached one that is still valid. `None` means "call [`token`](Self::token)".
+    ///
+    /// Hot paths (an HTTP client on every request) try this first: it skips the boxed future
+    /// that [`token`](Self::token) costs. The default returns `None`, which is always correct.
+    fn token_now(&self) -> Option<Token> {
+        None
+    }
+
     /// Tells the provider that a server rejected `rejected` (an HTTP 401, say).
     ///
     /// A caching provider drops exactly that token, so the next [`token`](Self::token) fetches
@@ -43,6 +52,10 @@ impl<T: AuthProvider + ?Sized> AuthProvider for &T {
         (**self).token().await
     }
 
+    fn token_now(&self) -> Option<Token> {
+        (**self).token_now()
+    }
+
     fn invalidate(&self, rejected: &Token) {
         (**self).invalidate(rejected);
     }
@@ -52,6 +65,10 @@ impl<T: AuthProvider + ?Sized> AuthProvider for &T {
 impl<T: AuthProvider + ?Sized> AuthProvider for Box<T> {
     async fn token(&self) -> Result<Token> {
         (**self).token().await
+    }
+
+    fn token_now(&self) -> Option<Token> {
+        (**self).token_now()
     }
 
     fn invalidate(&self, rejected: &Token) {
@@ -65,6 +82,10 @@ impl<T: AuthProvider + ?Sized> AuthProvider for Arc<T> {
         (**self).token().await
     }
 
+    fn token_now(&self) -> Option<Token> {
+        (**self).token_now()
+    }
+
     fn invalidate(&self, rejected: &Token) {
         (**self).invalidate(rejected);
     }
@@ -75,6 +96,10 @@ impl<T: AuthProvider + ?Sized> AuthProvider for Arc<T> {
 impl AuthProvider for Token {
     async fn token(&self) -> Result<Token> {
         Ok(self.clone())
+    }
+
+    fn token_now(&self) -> Option<Token> {
+        Some(self.clone())
     }
 }
 
@@ -119,6 +144,10 @@ impl fmt::Debug for SharedAuthProvider {
 impl AuthProvider for SharedAuthProvider {
     async fn token(&self) -> Result<Token> {
         self.0.token().await
+    }
+
+    fn token_now(&self) -> Option<Token> {
+        self.0.token_now()
     }
 
     fn invalidate(&self, rejected: &Token) {

@@ -230,6 +230,21 @@ impl Token {
         }
     }
 
+    /// An independent copy: same scheme, credential and expiry, in a buffer of its own.
+    ///
+    /// Clones share one reference count; a detached copy does not, so threads that each hold
+    /// one never write to the same memory when they clone it. See [`TokenCell`](crate::TokenCell).
+    pub fn detached_copy(&self) -> Self {
+        match Self::new(self.0.scheme.clone(), self.expose_credential()) {
+            Ok(copy) => match self.0.expires_at {
+                Some(at) => copy.with_expiry(at),
+                None => copy,
+            },
+            // The credential was valid when this token was made; it still is.
+            Err(_) => self.clone(),
+        }
+    }
+
     /// Whether `other` carries the same scheme and credential (compared in constant time).
     ///
     /// Caching providers use this in [`invalidate`](crate::AuthProvider::invalidate) to drop

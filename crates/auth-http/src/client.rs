@@ -81,30 +81,32 @@ impl AuthClient {
     }
 
     /// Starts a request.
-    pub fn request(&self, method: Method, url: impl reqwest::IntoUrl) -> AuthRequestBuilder {
+    pub fn request(&self, method: Method, url: impl reqwest::IntoUrl) -> AuthRequestBuilder<'_> {
+        // Borrows the client: cloning its shared handles per request would make every request
+        // write reference counts that all threads share.
         AuthRequestBuilder {
-            client: self.clone(),
+            client: self,
             builder: self.client.request(method, url),
         }
     }
 
     /// Starts a GET.
-    pub fn get(&self, url: impl reqwest::IntoUrl) -> AuthRequestBuilder {
+    pub fn get(&self, url: impl reqwest::IntoUrl) -> AuthRequestBuilder<'_> {
         self.request(Method::GET, url)
     }
 
     /// Starts a POST.
-    pub fn post(&self, url: impl reqwest::IntoUrl) -> AuthRequestBuilder {
+    pub fn post(&self, url: impl reqwest::IntoUrl) -> AuthRequestBuilder<'_> {
         self.request(Method::POST, url)
     }
 
     /// Starts a PUT.
-    pub fn put(&self, url: impl reqwest::IntoUrl) -> AuthRequestBuilder {
+    pub fn put(&self, url: impl reqwest::IntoUrl) -> AuthRequestBuilder<'_> {
         self.request(Method::PUT, url)
     }
 
     /// Starts a DELETE.
-    pub fn delete(&self, url: impl reqwest::IntoUrl) -> AuthRequestBuilder {
+    pub fn delete(&self, url: impl reqwest::IntoUrl) -> AuthRequestBuilder<'_> {
         self.request(Method::DELETE, url)
     }
 
@@ -120,18 +122,18 @@ impl AuthClient {
 
 /// A request being built for an [`AuthClient`]; [`send`](Self::send) authenticates it.
 #[must_use]
-pub struct AuthRequestBuilder {
-    client: AuthClient,
+pub struct AuthRequestBuilder<'a> {
+    client: &'a AuthClient,
     builder: reqwest::RequestBuilder,
 }
 
-impl fmt::Debug for AuthRequestBuilder {
+impl fmt::Debug for AuthRequestBuilder<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthRequestBuilder").finish_non_exhaustive()
     }
 }
 
-impl AuthRequestBuilder {
+impl AuthRequestBuilder<'_> {
     /// Adds a header.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.builder = self.builder.header(name, value);

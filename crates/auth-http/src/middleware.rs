@@ -67,11 +67,14 @@ impl Middleware for AuthMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let token = self
-            .provider
-            .token()
-            .await
-            .map_err(reqwest_middleware::Error::middleware)?;
+        let token = match self.provider.token_now() {
+            Some(token) => token,
+            None => self
+                .provider
+                .token()
+                .await
+                .map_err(reqwest_middleware::Error::middleware)?,
+        };
         let spare = request.try_clone();
         authorize(&mut request, &token);
         let response = next.clone().run(request, extensions).await?;

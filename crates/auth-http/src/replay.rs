@@ -134,7 +134,10 @@ pub(crate) async fn send(
     policy: &ReplayPolicy,
     mut request: reqwest::Request,
 ) -> Result<reqwest::Response> {
-    let token = provider.token().await?;
+    let token = match provider.token_now() {
+        Some(token) => token,
+        None => provider.token().await?,
+    };
     // `None` for a streaming body, which cannot be sent twice (and not needed without replay).
     let spare = if policy.enabled {
         request.try_clone()

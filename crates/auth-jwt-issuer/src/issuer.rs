@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use auth_core::{Clock, Error, Result, SecretString, SystemClock};
+use auth_core::{Clock, CoarseClock, Error, Result, SecretString};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -139,7 +139,8 @@ impl JwtIssuer {
             jwt_id: config.jwt_id.clone(),
             custom_claims: config.custom_claims.clone(),
             exp_time: config.exp_time,
-            clock: Arc::new(SystemClock::new()),
+            // Whole-second claims and a per-call expiry check: the cheap coarse clock suffices.
+            clock: Arc::new(CoarseClock::new()),
             rng: SystemRandom::new(),
         })
     }
@@ -149,7 +150,7 @@ impl JwtIssuer {
         IssuerBuilder::default()
     }
 
-    /// Reads time from `clock` instead of the system clock.
+    /// Reads time from `clock` instead of the default [`CoarseClock`].
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;

@@ -4,8 +4,7 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use arc_swap::ArcSwapOption;
-use auth_core::{AuthProvider, Result, Token, async_trait};
+use auth_core::{AuthProvider, CachedToken, Result, Token, TokenCell, async_trait};
 
 use crate::config::IssuerConfig;
 use crate::issuer::JwtIssuer;
@@ -41,14 +40,10 @@ pub struct JwtProvider {
     issuer: JwtIssuer,
     leeway: Duration,
     fresh_per_request: bool,
-    cached: ArcSwapOption<Cached>,
+    /// The current token, read without a lock and without shared writes (per-thread copies).
+    cached: TokenCell,
     /// Held while issuing, so concurrent callers at expiry sign once, not once each.
     issuing: Mutex<()>,
-}
-
-struct Cached {
-    token: Token,
-    renew_at: SystemTime,
 }
 
 impl JwtProvider {
@@ -58,7 +53,7 @@ impl JwtProvider {
             issuer,
             leeway: DEFAULT_LEEWAY,
             fresh_per_request: false,
-            cached: ArcSwapOption::empty(),
+            cached: TokenCell::new(),
             issuing: Mutex::new(()),
         }
     }
@@ -95,20 +90,26 @@ impl JwtProvider {
         self.leeway.min(self.issuer.exp_time() / 2)
     }
 
-    fn issue(&self, now: SystemTime) -> Result<Cached> {
+    /// Issues a token, valid for caching until `exp` minus the leeway.
+    fn issue(&self, now: SystemTime) -> Result<CachedToken> {
         let (jwt, expires_at) = self.issuer.issue_at(now)?;
         let token = Token::bearer(jwt)?.with_expiry(expires_at);
         let renew_at = expires_at
             .checked_sub(self.effective_leeway())
             .unwrap_or(expires_at);
-        Ok(Cached { token, renew_at })
+        Ok(CachedToken {
+            token,
+            valid_until: Some(renew_at),
+            renew_from: Some(renew_at),
+        })
     }
 
     /// The cached token, if it is still fresh at `now`.
     fn fresh_cached(&self, now: SystemTime) -> Option<Token> {
-        let guard = self.cached.load();
-        let cached = guard.as_ref()?;
-        (now < cached.renew_at).then(|| cached.token.clone())
+        self.cached
+            .get()
+            .filter(|cached| cached.is_valid_at(now))
+            .map(|cached| cached.token)
     }
 }
 
@@ -131,19 +132,20 @@ impl AuthProvider for JwtProvider {
         }
         let cached = self.issue(now)?;
         let token = cached.token.clone();
-        self.cached.store(Some(std::sync::Arc::new(cached)));
+        self.cached.set(Some(cached));
         Ok(token)
+    }
+
+    fn token_now(&self) -> Option<Token> {
+        if self.fresh_per_request {
+            return None;
+        }
+        self.fresh_cached(self.issuer.clock().now())
     }
 
     fn invalidate(&self, rejected: &Token) {
         let _issuing = self.issuing.lock().unwrap_or_else(PoisonError::into_inner);
-        let current = self.cached.load();
-        if current
-            .as_ref()
-            .is_some_and(|cached| cached.token.same_credential(rejected))
-        {
-            self.cached.store(None);
-        }
+        self.cached.replace_if(rejected, None);
     }
 }
 

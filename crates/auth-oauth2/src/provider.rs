@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use arc_swap::ArcSwapOption;
-use auth_core::{AuthProvider, Clock, Result, SecretString, SystemClock, Token, async_trait};
+use auth_core::{
+    AuthProvider, CachedToken, Clock, CoarseClock, Result, SecretString, Token, TokenCell,
+    async_trait,
+};
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
@@ -67,17 +69,12 @@ struct Inner {
     clock: Arc<dyn Clock>,
     retry: RetryPolicy,
     refresh_ahead: Option<f64>,
-    current: ArcSwapOption<Cached>,
-    state: Mutex<State>,
-}
-
-struct Cached {
-    token: Token,
-    /// `issued + expires_in - clock_skew`: valid while `now` is before this.
-    valid_until: SystemTime,
-    /// When a background renewal may start.
-    renew_from: SystemTime,
+    /// The current token (valid until `issued + expires_in - clock_skew`, renewed in the
+    /// background from `renew_from`), read with no lock and no shared writes.
+    current: TokenCell,
+    /// Whether the background renewal of the current token has started.
     ahead_started: AtomicBool,
+    state: Mutex<State>,
 }
 
 type Outcome = std::result::Result<Token, TokenEndpointError>;
@@ -123,7 +120,7 @@ impl fmt::Debug for OAuth2ProviderBuilder {
 }
 
 impl OAuth2ProviderBuilder {
-    /// Reads time from `clock` (default: the system clock).
+    /// Reads time from `clock` (default: [`CoarseClock`], the system clock read cheaply).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -177,7 +174,8 @@ impl OAuth2ProviderBuilder {
                 clock: self.clock,
                 retry: self.retry,
                 refresh_ahead: self.refresh_ahead,
-                current: ArcSwapOption::empty(),
+                current: TokenCell::new(),
+                ahead_started: AtomicBool::new(false),
                 state: Mutex::new(State::default()),
             }),
         })
@@ -203,7 +201,8 @@ impl OAuth2Provider {
             config,
             transport,
             refresh_transport: None,
-            clock: Arc::new(SystemClock::new()),
+            // A per-call expiry check against lifetimes of seconds: the cheap coarse clock suffices.
+            clock: Arc::new(CoarseClock::new()),
             retry: RetryPolicy::default(),
             refresh_ahead: Some(DEFAULT_REFRESH_AHEAD),
         }
@@ -225,9 +224,10 @@ impl Inner {
     }
 
     fn fresh(&self, now: SystemTime) -> Option<Token> {
-        let guard = self.current.load();
-        let cached = guard.as_ref()?;
-        (now < cached.valid_until).then(|| cached.token.clone())
+        self.current
+            .get()
+            .filter(|cached| cached.is_valid_at(now))
+            .map(|cached| cached.token)
     }
 
     /// Joins the refresh in flight, or starts one.
@@ -512,12 +512,12 @@ impl Inner {
         {
             self.lock_state().refresh_token = Some(refresh_token);
         }
-        self.current.store(Some(Arc::new(Cached {
+        self.ahead_started.store(false, Ordering::Release);
+        self.current.set(Some(CachedToken {
             token: token.clone(),
-            valid_until: sent_at + validity,
-            renew_from,
-            ahead_started: AtomicBool::new(false),
-        })));
+            valid_until: Some(sent_at + validity),
+            renew_from: Some(renew_from),
+        }));
         Ok(token)
     }
 }
@@ -525,20 +525,11 @@ impl Inner {
 #[async_trait]
 impl AuthProvider for OAuth2Provider {
     async fn token(&self) -> Result<Token> {
+        if let Some(token) = self.token_now() {
+            return Ok(token);
+        }
         let inner = &self.inner;
         let now = inner.clock.now();
-        {
-            let guard = inner.current.load();
-            if let Some(cached) = guard.as_ref()
-                && now < cached.valid_until
-            {
-                if now >= cached.renew_from && !cached.ahead_started.swap(true, Ordering::AcqRel) {
-                    inner.start_ahead();
-                }
-                tracing::trace!(target: "auth_oauth2", "token cache hit");
-                return Ok(cached.token.clone());
-            }
-        }
         tracing::debug!(target: "auth_oauth2", grant = inner.plan.grant_name(), "token cache miss");
         let outcome = match inner.join_or_start(now) {
             Join::Ready(outcome) => outcome,
@@ -550,14 +541,27 @@ impl AuthProvider for OAuth2Provider {
         outcome.map_err(|error| error.to_core())
     }
 
-    fn invalidate(&self, rejected: &Token) {
-        let current = self.inner.current.load();
-        if current
-            .as_ref()
-            .is_some_and(|cached| cached.token.same_credential(rejected))
+    fn token_now(&self) -> Option<Token> {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let cached = inner
+            .current
+            .get()
+            .filter(|cached| cached.is_valid_at(now))?;
+        // Read first: in the renewal window every call would otherwise write the flag.
+        if cached.renew_from.is_some_and(|from| now >= from)
+            && !inner.ahead_started.load(Ordering::Acquire)
+            && !inner.ahead_started.swap(true, Ordering::AcqRel)
         {
-            // Only if it is still that token: a newer one fetched meanwhile stays.
-            let _ = self.inner.current.compare_and_swap(&current, None);
+            inner.start_ahead();
+        }
+        tracing::trace!(target: "auth_oauth2", "token cache hit");
+        Some(cached.token)
+    }
+
+    fn invalidate(&self, rejected: &Token) {
+        // Only if it is still that token: a newer one fetched meanwhile stays.
+        if self.inner.current.replace_if(rejected, None) {
             tracing::debug!(target: "auth_oauth2", "rejected token invalidated");
         }
     }
