@@ -121,3 +121,32 @@ async fn jwt_provider_serves_many_tasks_with_one_cached_token() {
     }
     assert!(!format!("{provider:?}").contains("contract-test secret"));
 }
+
+#[tokio::test]
+async fn token_now_agrees_with_token_for_cached_and_static_providers() {
+    let dir = tempfile::tempdir().unwrap();
+    for (provider, expected) in providers(dir.path()) {
+        let token = provider.token().await.unwrap();
+        match provider.token_now() {
+            Some(now) => assert!(now.same_credential(&token), "{provider:?}"),
+            // The closure adapter cannot answer without running its future.
+            None => assert_eq!(expected, "Bearer from-fn"),
+        }
+    }
+    let issuer = JwtIssuer::builder()
+        .hmac_secret(Algorithm::Hs256, "a contract-test secret of 32+ bytes")
+        .build()
+        .unwrap();
+    let jwt = JwtProvider::new(issuer);
+    assert!(
+        jwt.token_now().is_none(),
+        "nothing cached before the first token()"
+    );
+    let token = jwt.token().await.unwrap();
+    assert!(jwt.token_now().unwrap().same_credential(&token));
+    jwt.invalidate(&token);
+    assert!(
+        jwt.token_now().is_none(),
+        "an invalidated token is not handed out"
+    );
+}

@@ -20,6 +20,23 @@ async fn sequential_calls_send_one_request() {
 }
 
 #[tokio::test]
+async fn token_now_answers_only_from_a_valid_cache() {
+    let clock = clock();
+    let script = Script::new([ok("one", 100), ok("two", 100)]);
+    let provider = provider(cc(), &script, &clock);
+    assert!(
+        provider.token_now().is_none(),
+        "nothing cached, nothing sent"
+    );
+    assert_eq!(script.count(), 0);
+    provider.token().await.unwrap();
+    assert_eq!(provider.token_now().unwrap().expose_credential(), "one");
+    clock.advance(Duration::from_secs(100));
+    assert!(provider.token_now().is_none(), "expired");
+    assert_eq!(script.count(), 1, "token_now never sends a request");
+}
+
+#[tokio::test]
 async fn expiry_honours_clock_skew() {
     let clock = clock();
     let script = Script::new([ok("one", 100), ok("two", 100)]);
