@@ -64,3 +64,22 @@ pub use config::{Audience, DEFAULT_EXP_TIME_SECS, IssuerConfig, KeyConfig, Signa
 pub use issuer::{IssuerBuilder, JwtIssuer};
 pub use keys::decode_private_key_pem;
 pub use provider::{DEFAULT_LEEWAY, JwtProvider};
+
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`); not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use auth_core::SecretString;
+
+    /// Reads a PKCS#12 keystore from bytes and selects `alias`.
+    pub fn load_keystore(data: &[u8], password: &str, alias: &str) -> bool {
+        crate::keys::load_keystore_bytes(
+            data,
+            std::path::Path::new("fuzz input"),
+            &SecretString::from(password),
+            alias,
+            None,
+        )
+        .is_ok()
+    }
+}

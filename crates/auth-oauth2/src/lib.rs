@@ -84,3 +84,38 @@ pub use provider::{
 };
 pub use retry::RetryPolicy;
 pub use transport::{MAX_RESPONSE_BYTES, TokenTransport, TransportError, TransportErrorKind};
+
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`); not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Parses a token-endpoint response; `Ok` when it is a usable token response.
+    pub fn parse_token_response(status: u16, content_type: &str, retry_after: &str, body: &[u8]) -> bool {
+        let Ok(response) = http::Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, content_type)
+            .header(http::header::RETRY_AFTER, retry_after)
+            .body(body.to_vec())
+        else {
+            return false;
+        };
+        let context = crate::response::Context {
+            endpoint: "https://fuzz.invalid/token",
+            grant: "client_credentials",
+            secrets: &["fuzz-secret"],
+            now: std::time::SystemTime::UNIX_EPOCH,
+        };
+        match crate::response::parse(&response, &context) {
+            Ok(parsed) => {
+                // A usable token response must hold a non-empty access token.
+                assert!(!parsed.access_token.is_empty());
+                true
+            }
+            Err(error) => {
+                let text = error.to_string();
+                assert!(!text.contains("fuzz-secret"), "a secret reached an error");
+                false
+            }
+        }
+    }
+}

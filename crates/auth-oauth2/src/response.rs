@@ -41,7 +41,7 @@ pub(crate) fn parse(
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| sanitize(v, &[], 60))
+        .map(|v| sanitize(v, context.secrets, 60))
         .unwrap_or_else(|| "no content type".to_owned());
     if body.len() > MAX_RESPONSE_BYTES {
         let mut err = context.error(Problem::Malformed(format!(

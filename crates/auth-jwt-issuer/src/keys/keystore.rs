@@ -19,9 +19,20 @@ pub(crate) fn load(
     key_password: Option<&SecretString>,
 ) -> Result<KeyMaterial> {
     let data = read_file(path, "PKCS#12 keystore")?;
+    load_bytes(&data, path, store_password, alias, key_password)
+}
+
+/// As [`load`], with the keystore's bytes already read (`path` names it in messages).
+pub(crate) fn load_bytes(
+    data: &[u8],
+    path: &Path,
+    store_password: &SecretString,
+    alias: &str,
+    key_password: Option<&SecretString>,
+) -> Result<KeyMaterial> {
     let shown = path.display();
     let store = match KeyStore::from_pkcs12(
-        &data,
+        data,
         store_password.expose_secret(),
         Pkcs12ImportPolicy::Relaxed,
     ) {
@@ -29,7 +40,7 @@ pub(crate) fn load(
         // The store password passed the integrity check (it comes first), but a key bag would
         // not decrypt with it: the key has its own password.
         Err(P12Error::Pkcs5Error(_) | P12Error::UnpadError) => {
-            return separate_key_password::load(&data, path, alias, key_password);
+            return separate_key_password::load(data, path, alias, key_password);
         }
         Err(e) => return Err(open_error(e, path)),
     };
