@@ -94,23 +94,14 @@ async fn serve(mut stream: TcpStream, fault: Fault) {
             let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"access_to";
             let _ = stream.write_all(head.as_bytes()).await;
             let _ = stream.flush().await;
-            // Abort the connection: a reset, not an orderly close.
-            let std = stream.into_std().ok();
-            if let Some(std) = std {
-                let socket = socket_from(std);
-                drop(socket);
-            }
+            // Abort the connection: a reset (RST), not an orderly close.
+            let _ = stream.set_zero_linger();
+            drop(stream);
             return;
         }
     };
     let _ = stream.write_all(text.as_bytes()).await;
     let _ = stream.shutdown().await;
-}
-
-/// A std stream set to reset (linger 0) when dropped.
-fn socket_from(stream: std::net::TcpStream) -> std::net::TcpStream {
-    let _ = stream.set_linger(Some(Duration::ZERO));
-    stream
 }
 
 async fn server() -> Server {

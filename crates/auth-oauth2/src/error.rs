@@ -126,7 +126,10 @@ impl TokenEndpointError {
 
     pub(crate) fn kind(&self) -> ErrorKind {
         match &self.0.problem {
-            Problem::Transport(TransportErrorKind::Tls, _) => ErrorKind::Transport,
+            // The endpoint answered, but not with something usable: not a transport failure.
+            Problem::Transport(TransportErrorKind::BodyTooLarge | TransportErrorKind::Redirect, _) => {
+                ErrorKind::Other
+            }
             Problem::Transport(..) => ErrorKind::Transport,
             Problem::Status if self.is_transient() => ErrorKind::Transport,
             Problem::Status => ErrorKind::Rejected,
@@ -152,6 +155,9 @@ impl TokenEndpointError {
             }
             (Problem::Transport(TransportErrorKind::Redirect, _), ..) => {
                 "; token requests never follow redirects: set the final token URL"
+            }
+            (Problem::Transport(TransportErrorKind::BodyTooLarge, _), ..) => {
+                "; a token response is never that large: check the token URL"
             }
             (Problem::Transport(..), ..) => "; check that the token endpoint is reachable",
             (_, Some("invalid_client"), _) => {
