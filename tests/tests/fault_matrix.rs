@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use auth::http::ReqwestTransport;
-use auth::oauth2::{Assertion, ClientConfig, OAuth2Config, OAuth2Provider, RetryPolicy, TokenEndpointError};
+use auth::oauth2::{
+    Assertion, ClientConfig, OAuth2Config, OAuth2Provider, RetryPolicy, TokenEndpointError,
+};
 use auth_core::{AuthProvider, ErrorKind, ManualClock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -77,7 +79,9 @@ async fn serve(mut stream: TcpStream, fault: Fault) {
         Fault::None => response("200 OK", "", ok),
         Fault::Status500 => response("500 Internal Server Error", "", "{}"),
         Fault::Status502 => response("502 Bad Gateway", "", "<html>bad gateway</html>"),
-        Fault::Status503RetryAfter => response("503 Service Unavailable", "retry-after: 1\r\n", "{}"),
+        Fault::Status503RetryAfter => {
+            response("503 Service Unavailable", "retry-after: 1\r\n", "{}")
+        }
         Fault::Status429RetryAfter => response("429 Too Many Requests", "retry-after: 1\r\n", "{}"),
         Fault::InvalidGrant => response("400 Bad Request", "", r#"{"error":"invalid_grant"}"#),
         Fault::InvalidClient => response("401 Unauthorized", "", r#"{"error":"invalid_client"}"#),
@@ -85,7 +89,11 @@ async fn serve(mut stream: TcpStream, fault: Fault) {
         Fault::Ok200NotJson => response("200 OK", "", "<html>sign in</html>"),
         Fault::Ok200NoToken => response("200 OK", "", r#"{"token_type":"Bearer"}"#),
         Fault::Ok200NumberToken => response("200 OK", "", r#"{"access_token":12345}"#),
-        Fault::Oversized => response("200 OK", "", &format!(r#"{{"access_token":"{}"}}"#, "x".repeat(300 * 1024))),
+        Fault::Oversized => response(
+            "200 OK",
+            "",
+            &format!(r#"{{"access_token":"{}"}}"#, "x".repeat(300 * 1024)),
+        ),
         Fault::Slow => {
             tokio::time::sleep(Duration::from_millis(1500)).await;
             response("200 OK", "", ok)
@@ -117,15 +125,25 @@ async fn server() -> Server {
             tokio::spawn(serve(stream, current));
         }
     });
-    Server { port, fault, requests }
+    Server {
+        port,
+        fault,
+        requests,
+    }
 }
 
 fn grants(url: &str) -> Vec<(&'static str, OAuth2Config)> {
     vec![
-        ("client_credentials", OAuth2Config::client_credentials(url, "id", "secret")),
+        (
+            "client_credentials",
+            OAuth2Config::client_credentials(url, "id", "secret"),
+        ),
         ("password", OAuth2Config::password(url, "alice", "pw")),
         ("refresh_token", OAuth2Config::refresh_token(url, "rt-1")),
-        ("jwt-bearer", OAuth2Config::jwt_bearer(url, Assertion::Static("eyJ.e30.sig".into()))),
+        (
+            "jwt-bearer",
+            OAuth2Config::jwt_bearer(url, Assertion::Static("eyJ.e30.sig".into())),
+        ),
     ]
 }
 
@@ -147,21 +165,119 @@ fn provider(mut config: OAuth2Config, clock: &ManualClock) -> OAuth2Provider {
 }
 
 /// (fault, expected kind, retryable, max requests, what the message says)
-fn expectations() -> Vec<(Fault, &'static str, Option<ErrorKind>, bool, usize, &'static str)> {
+fn expectations() -> Vec<(
+    Fault,
+    &'static str,
+    Option<ErrorKind>,
+    bool,
+    usize,
+    &'static str,
+)> {
     vec![
-        (Fault::Status500, "500", Some(ErrorKind::Transport), true, 3, "HTTP 500"),
-        (Fault::Status502, "502", Some(ErrorKind::Transport), true, 3, "HTTP 502"),
-        (Fault::Status503RetryAfter, "503 + Retry-After: 1", Some(ErrorKind::Transport), true, 3, "HTTP 503"),
-        (Fault::Status429RetryAfter, "429 + Retry-After: 1", Some(ErrorKind::Transport), true, 3, "HTTP 429"),
-        (Fault::InvalidGrant, "400 invalid_grant", Some(ErrorKind::Rejected), false, 1, "invalid_grant"),
-        (Fault::InvalidClient, "401 invalid_client", Some(ErrorKind::Rejected), false, 1, "invalid_client"),
-        (Fault::Status400NotJson, "400, non-JSON body", Some(ErrorKind::Rejected), false, 1, "non-JSON"),
-        (Fault::Ok200NotJson, "200, non-JSON body", Some(ErrorKind::Other), false, 1, "not a JSON object"),
-        (Fault::Ok200NoToken, "200 without access_token", Some(ErrorKind::Other), false, 1, "no `access_token`"),
-        (Fault::Ok200NumberToken, "200, non-string access_token", Some(ErrorKind::Other), false, 1, "JSON number"),
-        (Fault::Oversized, "oversized body (300 KiB)", Some(ErrorKind::Other), false, 1, "larger than"),
-        (Fault::Slow, "slower than the 500 ms timeout", Some(ErrorKind::Transport), true, 3, "timed out"),
-        (Fault::ResetMidBody, "connection reset mid-body", Some(ErrorKind::Transport), true, 3, "token request"),
+        (
+            Fault::Status500,
+            "500",
+            Some(ErrorKind::Transport),
+            true,
+            3,
+            "HTTP 500",
+        ),
+        (
+            Fault::Status502,
+            "502",
+            Some(ErrorKind::Transport),
+            true,
+            3,
+            "HTTP 502",
+        ),
+        (
+            Fault::Status503RetryAfter,
+            "503 + Retry-After: 1",
+            Some(ErrorKind::Transport),
+            true,
+            3,
+            "HTTP 503",
+        ),
+        (
+            Fault::Status429RetryAfter,
+            "429 + Retry-After: 1",
+            Some(ErrorKind::Transport),
+            true,
+            3,
+            "HTTP 429",
+        ),
+        (
+            Fault::InvalidGrant,
+            "400 invalid_grant",
+            Some(ErrorKind::Rejected),
+            false,
+            1,
+            "invalid_grant",
+        ),
+        (
+            Fault::InvalidClient,
+            "401 invalid_client",
+            Some(ErrorKind::Rejected),
+            false,
+            1,
+            "invalid_client",
+        ),
+        (
+            Fault::Status400NotJson,
+            "400, non-JSON body",
+            Some(ErrorKind::Rejected),
+            false,
+            1,
+            "non-JSON",
+        ),
+        (
+            Fault::Ok200NotJson,
+            "200, non-JSON body",
+            Some(ErrorKind::Other),
+            false,
+            1,
+            "not a JSON object",
+        ),
+        (
+            Fault::Ok200NoToken,
+            "200 without access_token",
+            Some(ErrorKind::Other),
+            false,
+            1,
+            "no `access_token`",
+        ),
+        (
+            Fault::Ok200NumberToken,
+            "200, non-string access_token",
+            Some(ErrorKind::Other),
+            false,
+            1,
+            "JSON number",
+        ),
+        (
+            Fault::Oversized,
+            "oversized body (300 KiB)",
+            Some(ErrorKind::Other),
+            false,
+            1,
+            "larger than",
+        ),
+        (
+            Fault::Slow,
+            "slower than the 500 ms timeout",
+            Some(ErrorKind::Transport),
+            true,
+            3,
+            "timed out",
+        ),
+        (
+            Fault::ResetMidBody,
+            "connection reset mid-body",
+            Some(ErrorKind::Transport),
+            true,
+            3,
+            "token request",
+        ),
     ]
 }
 
@@ -179,19 +295,35 @@ async fn every_grant_against_every_fault() {
             let provider = provider(config, &clock);
             *server.fault.lock().unwrap() = fault;
             let before = server.requests.load(Ordering::SeqCst);
-            let err = provider.token().await.expect_err(&format!("{name} / {grant} must fail"));
+            let err = provider
+                .token()
+                .await
+                .expect_err(&format!("{name} / {grant} must fail"));
             let sent = server.requests.load(Ordering::SeqCst) - before;
-            let details = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<TokenEndpointError>());
+            let details = std::error::Error::source(&err)
+                .and_then(|s| s.downcast_ref::<TokenEndpointError>());
             assert_eq!(Some(err.kind()), kind, "{name} / {grant}: {err}");
             assert_eq!(err.is_retryable(), retryable, "{name} / {grant}: {err}");
-            assert!(err.to_string().contains(says), "{name} / {grant}: `{err}` should say `{says}`");
+            assert!(
+                err.to_string().contains(says),
+                "{name} / {grant}: `{err}` should say `{says}`"
+            );
             assert!(details.is_some(), "{name} / {grant}: details attached");
-            assert!(sent >= 1 && sent <= max_requests, "{name} / {grant}: {sent} requests, bound {max_requests}");
+            assert!(
+                sent >= 1 && sent <= max_requests,
+                "{name} / {grant}: {sent} requests, bound {max_requests}"
+            );
             // The fault clears; after any failure penalty the next call recovers.
             *server.fault.lock().unwrap() = Fault::None;
             clock.advance(Duration::from_secs(2));
-            let recovered = provider.token().await.map(|t| t.expose_credential() == "good-token");
-            assert!(matches!(recovered, Ok(true)), "{name} / {grant}: {recovered:?}");
+            let recovered = provider
+                .token()
+                .await
+                .map(|t| t.expose_credential() == "good-token");
+            assert!(
+                matches!(recovered, Ok(true)),
+                "{name} / {grant}: {recovered:?}"
+            );
             table.push(format!(
                 "| {name} | {grant} | {:?} | {retryable} | {sent} (bound {max_requests}) | yes |",
                 err.kind()
@@ -200,14 +332,23 @@ async fn every_grant_against_every_fault() {
     }
 
     // A refused connection: nothing listens on the port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     for (grant, config) in grants(&format!("http://127.0.0.1:{port}/token")) {
         let clock = ManualClock::starting_now();
         let err = provider(config, &clock).token().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Transport, "{grant}: {err}");
         assert!(err.is_retryable());
-        assert!(err.to_string().contains("after 3 attempts"), "{grant}: {err}");
-        table.push(format!("| connection refused | {grant} | Transport | true | 3 attempts | n/a |"));
+        assert!(
+            err.to_string().contains("after 3 attempts"),
+            "{grant}: {err}"
+        );
+        table.push(format!(
+            "| connection refused | {grant} | Transport | true | 3 attempts | n/a |"
+        ));
     }
     println!("\n{}\n", table.join("\n"));
 }

@@ -127,9 +127,10 @@ impl TokenEndpointError {
     pub(crate) fn kind(&self) -> ErrorKind {
         match &self.0.problem {
             // The endpoint answered, but not with something usable: not a transport failure.
-            Problem::Transport(TransportErrorKind::BodyTooLarge | TransportErrorKind::Redirect, _) => {
-                ErrorKind::Other
-            }
+            Problem::Transport(
+                TransportErrorKind::BodyTooLarge | TransportErrorKind::Redirect,
+                _,
+            ) => ErrorKind::Other,
             Problem::Transport(..) => ErrorKind::Transport,
             Problem::Status if self.is_transient() => ErrorKind::Transport,
             Problem::Status => ErrorKind::Rejected,

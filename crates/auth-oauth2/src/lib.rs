@@ -90,7 +90,12 @@ pub use transport::{MAX_RESPONSE_BYTES, TokenTransport, TransportError, Transpor
 #[doc(hidden)]
 pub mod fuzzing {
     /// Parses a token-endpoint response; `Ok` when it is a usable token response.
-    pub fn parse_token_response(status: u16, content_type: &str, retry_after: &str, body: &[u8]) -> bool {
+    pub fn parse_token_response(
+        status: u16,
+        content_type: &str,
+        retry_after: &str,
+        body: &[u8],
+    ) -> bool {
         let Ok(response) = http::Response::builder()
             .status(status)
             .header(http::header::CONTENT_TYPE, content_type)
