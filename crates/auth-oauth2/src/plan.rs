@@ -506,12 +506,12 @@ mod tests {
                 "{loopback}"
             );
         }
-        let err = check_url("token_url", "http://idp.example/token", false).unwrap_err();
+        let err = check_url("token_url", "http://idp.invalid/token", false).unwrap_err();
         assert!(
             err.message().contains("allow_insecure_http = true"),
             "{err}"
         );
-        assert!(check_url("token_url", "http://idp.example/token", true).is_ok());
+        assert!(check_url("token_url", "http://idp.invalid/token", true).is_ok());
         let err = check_url("token_url", "idp.example/token", false).unwrap_err();
         assert!(err.message().contains("not a valid URL"), "{err}");
         let err = check_url("token_url", "https://u:p@idp.example/token", false).unwrap_err();

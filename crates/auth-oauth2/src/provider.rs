@@ -417,6 +417,8 @@ impl Inner {
     ) -> std::result::Result<TokenResponse, TokenEndpointError> {
         let grant = step.grant_name();
         let host = endpoint.url.host_str().unwrap_or_default().to_owned();
+        // The access token being replaced is a secret too, if the server echoes it.
+        let current = self.current.get();
         let mut secrets: Vec<&str> = self
             .plan
             .secrets
@@ -424,6 +426,9 @@ impl Inner {
             .map(SecretString::expose_secret)
             .collect();
         secrets.extend_from_slice(extra_secrets);
+        if let Some(cached) = &current {
+            secrets.push(cached.token.expose_credential());
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;

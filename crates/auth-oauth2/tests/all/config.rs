@@ -154,7 +154,7 @@ fn provider_building_refuses_bad_values() {
     let build = |config: OAuth2Config| OAuth2Provider::new(config, transport.clone()).unwrap_err();
     let cases: Vec<(OAuth2Config, &str)> = vec![
         (
-            OAuth2Config::client_credentials("http://idp.example/t", "a", "b"),
+            OAuth2Config::client_credentials("http://idp.invalid/t", "a", "b"),
             "allow_insecure_http = true",
         ),
         (
@@ -216,7 +216,7 @@ fn provider_building_refuses_bad_values() {
     );
     assert!(
         OAuth2Provider::new(
-            OAuth2Config::client_credentials("http://idp.example/t", "a", "b")
+            OAuth2Config::client_credentials("http://idp.invalid/t", "a", "b")
                 .allow_insecure_http(true),
             transport.clone()
         )
