@@ -110,6 +110,30 @@ impl JwtIssuer {
                  through {field} instead"
             )));
         }
+        let audiences: Vec<&str> = match &config.audience {
+            Some(Audience::One(one)) => vec![one.as_str()],
+            Some(Audience::Many(many)) => many.iter().map(String::as_str).collect(),
+            None => Vec::new(),
+        };
+        let strings = [
+            ("username", config.username.as_deref()),
+            ("issuer", config.issuer.as_deref()),
+            ("jwt_id", config.jwt_id.as_deref()),
+            ("key_id", config.key_id.as_deref()),
+        ]
+        .into_iter()
+        .chain(audiences.into_iter().map(|a| ("audience", Some(a))));
+        for (field, value) in strings {
+            if let Some((at, c)) =
+                value.and_then(|v| v.char_indices().find(|(_, c)| c.is_control()))
+            {
+                return Err(Error::invalid_config(format!(
+                    "`{field}` contains a control character (U+{:04X}) at byte {at}; CR, LF, NUL \
+                     and other control characters are not allowed",
+                    u32::from(c)
+                )));
+            }
+        }
         if config.exp_time == 0 {
             return Err(Error::invalid_config(
                 "`exp_time` must be at least 1 second",

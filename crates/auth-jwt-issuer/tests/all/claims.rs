@@ -225,3 +225,18 @@ fn short_hmac_secrets_are_refused() {
         .unwrap_err();
     assert!(err.message().contains("at least 64 bytes"), "{err}");
 }
+
+#[test]
+fn control_characters_in_claim_strings_are_refused() {
+    for builder in [
+        hs256().issuer("acme\r\nX: y"),
+        hs256().username("svc\0"),
+        hs256().audience(["ok", "bad\n"]),
+        hs256().key_id("kid\t1"),
+        hs256().jwt_id("id\u{7f}"),
+    ] {
+        let err = builder.build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(err.message().contains("control character"), "{err}");
+    }
+}
