@@ -49,34 +49,7 @@ fn respond(status: u16, body: String) -> http::Response<Full<Bytes>> {
 }
 
 fn form(body: &[u8]) -> HashMap<String, String> {
-    url_decode_pairs(&String::from_utf8_lossy(body))
-}
-
-fn url_decode_pairs(text: &str) -> HashMap<String, String> {
-    text.split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
-}
-
-fn decode(text: &str) -> String {
-    let text = text.replace('+', " ");
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    form_urlencoded::parse(body).into_owned().collect()
 }
 
 /// `POST /token`: client credentials (`tour-client` / `tour-secret`, in the header or the
