@@ -3,6 +3,7 @@
 //! error (or success after a retry), no panic, recovery on the next call once the fault clears,
 //! and the number of requests within the documented bound. Prints the table that
 //! docs/reliability.md copies.
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -164,15 +165,18 @@ fn provider(mut config: OAuth2Config, clock: &ManualClock) -> OAuth2Provider {
         .unwrap()
 }
 
-/// (fault, expected kind, retryable, max requests, what the message says)
-fn expectations() -> Vec<(
+/// A fault, its name, the error kind and retryability expected, the most requests one call may
+/// send, and what the message must say.
+type Expectation = (
     Fault,
     &'static str,
     Option<ErrorKind>,
     bool,
     usize,
     &'static str,
-)> {
+);
+
+fn expectations() -> Vec<Expectation> {
     vec![
         (
             Fault::Status500,

@@ -2,6 +2,7 @@
 //! success and failure paths are driven (including a token endpoint that echoes the secrets
 //! back), and no marker may appear in any `Debug`, `Display`, error chain, or `tracing` output
 //! captured at TRACE level.
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //! 127.0.0.1 and found through AUTH_OAUTH2_MOCK_URL. The three grants through auth-http's
 //! transport, renewal of its 2-second tokens, and its JWT access tokens verified against its
 //! JWKS.
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
 
 use std::sync::Arc;
 use std::time::Duration;
