@@ -237,6 +237,17 @@ mod tests {
         assert!(err.to_string().contains("non-JSON 24-byte body"), "{err}");
     }
 
+    /// Kept from fuzzing (the input that crashed the harness, not this parser): a body that is
+    /// not UTF-8, with a status of 300.
+    #[test]
+    fn a_non_utf8_body_is_an_error_not_a_panic() {
+        let body = b"{\"ZZZZZZZZZZZZ\xa8\xa5\xa5ZZZZZZ\xa8\xa5\xa5\xa5ZZZZZZZZ\xa5ZZZZZZZZerient\",\"erret\"}";
+        let response = http::Response::builder().status(300).body(body.to_vec()).unwrap();
+        let err = parse(&response, &context()).err().unwrap();
+        assert_eq!(err.status(), Some(300));
+        assert!(err.to_string().contains("non-JSON"), "{err}");
+    }
+
     #[test]
     fn oversized_bodies_are_refused() {
         let big = "x".repeat(MAX_RESPONSE_BYTES + 1);
