@@ -5,6 +5,16 @@
 //! It depends on no HTTP client and no async runtime, so a custom provider pulls in only
 //! this crate.
 //!
+//! For caching providers it also offers [`TokenCell`] (the current token, handed to each thread
+//! as its own copy so that readers on different cores never write shared memory) and, with the
+//! `coarse-clock` feature, `CoarseClock` (wall time for per-request expiry checks at a few
+//! nanoseconds a read).
+//!
+//! # Feature flags
+//!
+//! - `coarse-clock`: `CoarseClock`, built on `coarsetime` (off by default, so the core's own
+//!   dependency list stays at async-trait, http, bytes and zeroize).
+//!
 //! # A provider in a few lines
 //!
 //! ```
