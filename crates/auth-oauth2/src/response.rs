@@ -242,7 +242,10 @@ mod tests {
     #[test]
     fn a_non_utf8_body_is_an_error_not_a_panic() {
         let body = b"{\"ZZZZZZZZZZZZ\xa8\xa5\xa5ZZZZZZ\xa8\xa5\xa5\xa5ZZZZZZZZ\xa5ZZZZZZZZerient\",\"erret\"}";
-        let response = http::Response::builder().status(300).body(body.to_vec()).unwrap();
+        let response = http::Response::builder()
+            .status(300)
+            .body(body.to_vec())
+            .unwrap();
         let err = parse(&response, &context()).err().unwrap();
         assert_eq!(err.status(), Some(300));
         assert!(err.to_string().contains("non-JSON"), "{err}");
