@@ -51,36 +51,47 @@ fn paired(
     (median(&mut a), median(&mut b), median(&mut ratio))
 }
 
+/// Measures fresh `issue()` against `raw` (ring's signature of the same input) and reports it.
+fn fresh_vs_raw(
+    effort: Effort,
+    label: &str,
+    iterations: usize,
+    issuer: &JwtIssuer,
+    raw: impl FnMut(),
+) {
+    let (ours, baseline, ratio) = paired(
+        effort.repeats,
+        iterations * effort.scale,
+        || drop(black_box(issuer.issue())),
+        raw,
+    );
+    report(
+        &format!("fresh JWT issue() vs raw ring, {label}"),
+        ratio,
+        "x",
+        "<= 1.1 x",
+    );
+    println!(
+        "  (issue() {:.1} us, raw ring signature {:.1} us)",
+        ours / 1e3,
+        baseline / 1e3
+    );
+}
+
 pub(crate) fn run(effort: Effort) -> Result<(), String> {
     let rng = SystemRandom::new();
     let rs = issuer(Algorithm::Rs256, "rsa.pem")?;
     let rs_input = input(&rs)?;
     let rsa = RsaKeyPair::from_pkcs8(&pkcs8("rsa.pem")?).map_err(|e| e.to_string())?;
     let mut sig = vec![0; rsa.public().modulus_len()];
-    let (ours, raw, ratio) = paired(
-        effort.repeats,
-        100 * effort.scale,
-        || drop(black_box(rs.issue())),
-        || {
-            let _ = black_box(rsa.sign(
-                &signature::RSA_PKCS1_SHA256,
-                &rng,
-                black_box(&rs_input),
-                &mut sig,
-            ));
-        },
-    );
-    report(
-        "fresh JWT issue() vs raw ring, RS256-2048",
-        ratio,
-        "x",
-        "<= 1.1 x",
-    );
-    println!(
-        "  (issue() {:.0} us, raw ring signature {:.0} us)",
-        ours / 1e3,
-        raw / 1e3
-    );
+    fresh_vs_raw(effort, "RS256-2048", 100, &rs, || {
+        let _ = black_box(rsa.sign(
+            &signature::RSA_PKCS1_SHA256,
+            &rng,
+            black_box(&rs_input),
+            &mut sig,
+        ));
+    });
 
     let es = issuer(Algorithm::Es256, "ec-p256.pem")?;
     let es_input = input(&es)?;
@@ -90,49 +101,17 @@ pub(crate) fn run(effort: Effort) -> Result<(), String> {
         &rng,
     )
     .map_err(|e| e.to_string())?;
-    let (ours, raw, ratio) = paired(
-        effort.repeats,
-        2_000 * effort.scale,
-        || drop(black_box(es.issue())),
-        || {
-            let _ = black_box(ec.sign(&rng, &es_input));
-        },
-    );
-    report(
-        "fresh JWT issue() vs raw ring, ES256",
-        ratio,
-        "x",
-        "<= 1.1 x",
-    );
-    println!(
-        "  (issue() {:.1} us, raw ring signature {:.1} us)",
-        ours / 1e3,
-        raw / 1e3
-    );
+    fresh_vs_raw(effort, "ES256", 2_000, &es, || {
+        let _ = black_box(ec.sign(&rng, &es_input));
+    });
 
     let ed = issuer(Algorithm::EdDsa, "ed25519.pem")?;
     let ed_input = input(&ed)?;
     let ed_key = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8("ed25519.pem")?)
         .map_err(|e| e.to_string())?;
-    let (ours, raw, ratio) = paired(
-        effort.repeats,
-        2_000 * effort.scale,
-        || drop(black_box(ed.issue())),
-        || {
-            let _ = black_box(ed_key.sign(&ed_input));
-        },
-    );
-    report(
-        "fresh JWT issue() vs raw ring, EdDSA",
-        ratio,
-        "x",
-        "<= 1.1 x",
-    );
-    println!(
-        "  (issue() {:.1} us, raw ring signature {:.1} us)",
-        ours / 1e3,
-        raw / 1e3
-    );
+    fresh_vs_raw(effort, "EdDSA", 2_000, &ed, || {
+        let _ = black_box(ed_key.sign(&ed_input));
+    });
 
     // Ballerina's way: read and decode the keystore, then sign, for every request.
     let store = key("rsa-openssl3.p12");

@@ -13,7 +13,9 @@ use std::path::Path;
 use auth_core::{Error, Result, SecretString};
 use zeroize::Zeroizing;
 
-pub(crate) use keystore::{load as load_keystore, load_bytes as load_keystore_bytes};
+pub(crate) use keystore::load as load_keystore;
+#[cfg(feature = "fuzzing")]
+pub(crate) use keystore::load_bytes as load_keystore_bytes;
 
 /// An EC curve the signer supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
