@@ -79,6 +79,59 @@ impl From<&str> for SecretString {
     }
 }
 
+/// Reads a secret from a string. Any other type is an error that names the type expected and
+/// never the value found (serde's own message would quote a number or a boolean).
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for SecretString {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SecretVisitor;
+
+        impl serde::de::Visitor<'_> for SecretVisitor {
+            type Value = SecretString;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<SecretString, E> {
+                Ok(SecretString::from(value))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, value: String) -> Result<SecretString, E> {
+                Ok(SecretString::from(value))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<SecretString, E> {
+                Err(E::custom(
+                    "a secret must be a string, not a number; quote it",
+                ))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<SecretString, E> {
+                Err(E::custom(
+                    "a secret must be a string, not a number; quote it",
+                ))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<SecretString, E> {
+                Err(E::custom(
+                    "a secret must be a string, not a number; quote it",
+                ))
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<SecretString, E> {
+                Err(E::custom(
+                    "a secret must be a string, not a boolean; quote it",
+                ))
+            }
+        }
+
+        // `any`: formats that know the type (JSON values, TOML) hand a number to `visit_i64`
+        // rather than building their own message around it.
+        deserializer.deserialize_any(SecretVisitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -248,7 +248,7 @@ impl AuthConfig {
                 #[derive(Deserialize)]
                 struct Basic {
                     username: String,
-                    password: String,
+                    password: SecretString,
                 }
                 if !cfg!(feature = "basic") {
                     return disabled();
@@ -256,20 +256,20 @@ impl AuthConfig {
                 let basic: Basic = serde_json::from_value(Value::Object(table)).map_err(typed)?;
                 Ok(Self::Basic {
                     username: basic.username,
-                    password: basic.password.into(),
+                    password: basic.password,
                 })
             }
             "bearer" => {
                 #[derive(Deserialize)]
                 struct Bearer {
-                    token: String,
+                    token: SecretString,
                 }
                 if !cfg!(feature = "bearer") {
                     return disabled();
                 }
                 let bearer: Bearer = serde_json::from_value(Value::Object(table)).map_err(typed)?;
                 Ok(Self::Bearer {
-                    token: bearer.token.into(),
+                    token: bearer.token,
                 })
             }
             #[cfg(feature = "jwt")]

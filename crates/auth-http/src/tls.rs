@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use auth_core::{Error, Result, SecretString};
 use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use zeroize::Zeroizing;
 
 /// TLS settings (Ballerina's `secureSocket`).
@@ -47,7 +47,6 @@ pub enum TrustConfig {
         /// The file.
         path: PathBuf,
         /// Its password.
-        #[serde(deserialize_with = "secret")]
         password: SecretString,
     },
 }
@@ -65,7 +64,6 @@ pub enum ClientKey {
         /// The file.
         path: PathBuf,
         /// Its password (also the key's).
-        #[serde(deserialize_with = "secret")]
         password: SecretString,
     },
     /// A PEM certificate (chain) file and a key file, possibly encrypted.
@@ -77,21 +75,9 @@ pub enum ClientKey {
         #[serde(alias = "keyFile")]
         key_file: PathBuf,
         /// The key's password, when it is encrypted.
-        #[serde(default, alias = "keyPassword", deserialize_with = "optional_secret")]
+        #[serde(default, alias = "keyPassword")]
         key_password: Option<SecretString>,
     },
-}
-
-fn secret<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<SecretString, D::Error> {
-    String::deserialize(deserializer).map(SecretString::from)
-}
-
-fn optional_secret<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<Option<SecretString>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(|s| s.map(SecretString::from))
 }
 
 fn read(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>> {

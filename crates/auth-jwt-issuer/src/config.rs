@@ -213,7 +213,7 @@ struct KeyConfigTable {
     key_store: Option<KeyStoreTable>,
     #[serde(default, alias = "keyAlias")]
     key_alias: Option<String>,
-    #[serde(default, alias = "keyPassword", deserialize_with = "optional_secret")]
+    #[serde(default, alias = "keyPassword")]
     key_password: Option<SecretString>,
     #[serde(default, alias = "keyFile")]
     key_file: Option<PathBuf>,
@@ -223,7 +223,6 @@ struct KeyConfigTable {
 #[serde(deny_unknown_fields)]
 struct KeyStoreTable {
     path: PathBuf,
-    #[serde(deserialize_with = "secret")]
     password: SecretString,
 }
 
@@ -289,16 +288,6 @@ impl<'de> Deserialize<'de> for KeyConfig {
 
         deserializer.deserialize_any(KeyConfigVisitor)
     }
-}
-
-fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SecretString, D::Error> {
-    String::deserialize(deserializer).map(SecretString::from)
-}
-
-fn optional_secret<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<SecretString>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(|s| s.map(SecretString::from))
 }
 
 /// Whole seconds from an integer or a (rounded) decimal, at least 1.

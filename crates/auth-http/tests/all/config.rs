@@ -189,6 +189,21 @@ fn shape_errors_name_the_field_and_the_shapes() {
 fn config_errors_never_show_secrets() {
     let err = error("[auth]\ntoken = \"tok-marker\"\npassword = \"pw-marker\"");
     assert!(!err.contains("marker"), "{err}");
+    // A secret written as a number or a boolean: the error names the type, never the value.
+    for toml in [
+        "[auth]\nusername = \"u\"\npassword = 98765431",
+        "[auth]\ntoken = 98765431",
+        "[auth]\ntoken_url = \"https://i/t\"\nclient_id = \"c\"\nclient_secret = 98765431",
+        "[auth.signature_config.config]\nkey_file = \"k.pem\"\nkey_password = 98765431",
+        "[secure_socket.cert]\npath = \"t.p12\"\npassword = 98765431\n[auth]\ntoken = \"t\"",
+    ] {
+        let err = error(toml);
+        assert!(
+            err.contains("must be a string") || err.contains("truststore table"),
+            "{err}"
+        );
+        assert!(!err.contains("98765431"), "{err}");
+    }
     let config = auth("[auth]\nusername = \"u\"\npassword = \"pw-marker\"");
     assert!(!format!("{config:?}").contains("marker"));
 }

@@ -27,15 +27,15 @@ struct Raw {
     refresh_url: Option<String>,
     #[serde(default, alias = "clientId")]
     client_id: Option<String>,
-    #[serde(default, alias = "clientSecret", deserialize_with = "secret")]
+    #[serde(default, alias = "clientSecret")]
     client_secret: Option<SecretString>,
     #[serde(default)]
     username: Option<String>,
-    #[serde(default, deserialize_with = "secret")]
+    #[serde(default)]
     password: Option<SecretString>,
-    #[serde(default, alias = "refreshToken", deserialize_with = "secret")]
+    #[serde(default, alias = "refreshToken")]
     refresh_token: Option<SecretString>,
-    #[serde(default, deserialize_with = "secret")]
+    #[serde(default)]
     assertion: Option<SecretString>,
     #[serde(default, alias = "assertionConfig")]
     assertion_config: Option<IssuerTable>,
@@ -376,10 +376,6 @@ fn jwt_bearer_assertion(
         (Some(assertion), None) => Ok(Assertion::Static(assertion)),
         (None, None) => Err("the jwt-bearer grant needs `assertion`".to_owned()),
     }
-}
-
-fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SecretString>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(|s| s.map(SecretString::from))
 }
 
 fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
