@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use auth_core::{Error, Result, SecretString};
+use auth_core::{Error, Result, Scheme, SecretString, Token};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -22,8 +22,8 @@ pub(crate) enum ClientAuth {
     Nothing,
     /// `client_id` in the body (a public client).
     PublicId(String),
-    /// `Authorization: Basic ...`, precomputed and marked sensitive.
-    Basic(HeaderValue),
+    /// `Authorization: Basic ...`, precomputed, sensitive, wiped on drop.
+    Basic(Token),
     /// `client_id` and `client_secret` in the body.
     Post { id: String, secret: SecretString },
     /// `client_assertion` (RFC 7523 §2.2), signed fresh for every request.
@@ -300,8 +300,11 @@ const RESERVED: [&str; 10] = [
     "client_assertion_type",
 ];
 
-fn client_auth(config: &OAuth2Config, bearer: CredentialBearer, url: &Url) -> Result<ClientAuth> {
-    let _ = url;
+fn client_auth(
+    config: &OAuth2Config,
+    bearer: CredentialBearer,
+    #[cfg_attr(not(feature = "jwt"), allow(unused_variables))] url: &Url,
+) -> Result<ClientAuth> {
     #[cfg(feature = "jwt")]
     if let Some(assertion) = &config.client_assertion {
         if config.client_secret.is_some() {
@@ -350,12 +353,11 @@ fn client_auth(config: &OAuth2Config, bearer: CredentialBearer, url: &Url) -> Re
                         plain.push_str(secret.expose_secret());
                     }
                 }
-                let header = Zeroizing::new(format!("Basic {}", STANDARD.encode(plain.as_bytes())));
-                let mut value = HeaderValue::from_str(&header).map_err(|_| {
-                    Error::invalid_config("the client credentials cannot form a Basic header")
-                })?;
-                value.set_sensitive(true);
-                ClientAuth::Basic(value)
+                // A `Token` keeps the header in a buffer wiped on drop and marks it sensitive.
+                ClientAuth::Basic(Token::new(
+                    Scheme::Basic,
+                    STANDARD.encode(plain.as_bytes()),
+                )?)
             }
             CredentialBearer::PostBody => ClientAuth::Post {
                 id: id.clone(),

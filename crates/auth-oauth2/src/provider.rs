@@ -1,7 +1,7 @@
 //! The provider: a lock-free cache in front of a single-flight, cancel-safe refresh.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,8 +13,8 @@ use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::config::OAuth2Config;
-use crate::error::{Problem, TokenEndpointError};
-use crate::plan::{AssertionPlan, EndpointPlan, GrantPlan, Plan};
+use crate::error::{Problem, TokenEndpointError, sanitize};
+use crate::plan::{AssertionPlan, ClientAuth, EndpointPlan, GrantPlan, Plan};
 use crate::request::{self, Step};
 use crate::response::{self, TokenResponse};
 use crate::retry::RetryPolicy;
@@ -72,8 +72,10 @@ struct Inner {
     /// The current token (valid until `issued + expires_in - clock_skew`, renewed in the
     /// background from `renew_from`), read with no lock and no shared writes.
     current: TokenCell,
-    /// Whether the background renewal of the current token has started.
-    ahead_started: AtomicBool,
+    /// The `renew_from` (nanoseconds since the epoch) of the token whose background renewal
+    /// has started. Keyed by token rather than a flag reset on store, so a reader still holding
+    /// the previous token cannot claim the new token's renewal.
+    ahead_started_for: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -175,7 +177,7 @@ impl OAuth2ProviderBuilder {
                 retry: self.retry,
                 refresh_ahead: self.refresh_ahead,
                 current: TokenCell::new(),
-                ahead_started: AtomicBool::new(false),
+                ahead_started_for: AtomicU64::new(0),
                 state: Mutex::new(State::default()),
             }),
         })
@@ -307,7 +309,17 @@ impl Inner {
                             streak,
                         });
                     }
-                    Err(_) => {}
+                    // The server said when to come back: until then, calls get this error
+                    // without a request.
+                    Err(error) => {
+                        if let Some(wait) = error.retry_after() {
+                            state.penalty = Some(Penalty {
+                                until: inner.clock.now() + wait.min(MAX_FAILURE_PENALTY),
+                                error: error.clone(),
+                                streak: 0,
+                            });
+                        }
+                    }
                 }
             }
             let _ = sender.send(Some(outcome));
@@ -429,6 +441,9 @@ impl Inner {
         if let Some(cached) = &current {
             secrets.push(cached.token.expose_credential());
         }
+        if let ClientAuth::Basic(basic) = &endpoint.client_auth {
+            secrets.push(basic.expose_credential());
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -459,7 +474,8 @@ impl Inner {
                 Err(error) => Err(TokenEndpointError::new(
                     &endpoint.display,
                     grant,
-                    Problem::Transport(error.kind(), error.message().to_owned()),
+                    // A custom transport's message is not ours to trust: clean it like a body.
+                    Problem::Transport(error.kind(), sanitize(error.message(), &secrets, 300)),
                 )),
             };
             span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -507,21 +523,19 @@ impl Inner {
                 )
             })?
             .with_expiry(sent_at + lifetime);
-        let renew_from = match self.refresh_ahead {
-            Some(fraction) => sent_at + validity.mul_f64(fraction),
-            None => sent_at + validity,
-        };
+        let renew_from = self
+            .refresh_ahead
+            .map(|fraction| sent_at + validity.mul_f64(fraction));
         // Keep the newest (rotated) refresh token; without one, the old one stays.
         if let Some(refresh_token) = response.refresh_token
             && !matches!(self.plan.grant, GrantPlan::ClientCredentials)
         {
             self.lock_state().refresh_token = Some(refresh_token);
         }
-        self.ahead_started.store(false, Ordering::Release);
         self.current.set(Some(CachedToken {
             token: token.clone(),
             valid_until: Some(sent_at + validity),
-            renew_from: Some(renew_from),
+            renew_from,
         }));
         Ok(token)
     }
@@ -553,12 +567,20 @@ impl AuthProvider for OAuth2Provider {
             .current
             .get()
             .filter(|cached| cached.is_valid_at(now))?;
-        // Read first: in the renewal window every call would otherwise write the flag.
-        if cached.renew_from.is_some_and(|from| now >= from)
-            && !inner.ahead_started.load(Ordering::Acquire)
-            && !inner.ahead_started.swap(true, Ordering::AcqRel)
+        if let Some(from) = cached.renew_from
+            && now >= from
         {
-            inner.start_ahead();
+            // Read first: in the renewal window every call would otherwise write the flag.
+            let key = unix_nanos(from);
+            let started = inner.ahead_started_for.load(Ordering::Acquire);
+            if started != key
+                && inner
+                    .ahead_started_for
+                    .compare_exchange(started, key, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                inner.start_ahead();
+            }
         }
         tracing::trace!(target: "auth_oauth2", "token cache hit");
         Some(cached.token)
@@ -570,6 +592,11 @@ impl AuthProvider for OAuth2Provider {
             tracing::debug!(target: "auth_oauth2", "rejected token invalidated");
         }
     }
+}
+
+fn unix_nanos(at: SystemTime) -> u64 {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 fn unreachable_outcome(inner: &Inner) -> Outcome {

@@ -9,6 +9,7 @@ use crate::error::{Problem, TokenEndpointError};
 use crate::plan::{ClientAuth, EndpointPlan};
 
 pub(crate) const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+#[cfg(feature = "jwt")]
 const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// What one token request asks for.
@@ -73,7 +74,7 @@ pub(crate) fn build(
         ClientAuth::PublicId(id) => {
             form.append_pair("client_id", id);
         }
-        ClientAuth::Basic(value) => authorization = Some(value.clone()),
+        ClientAuth::Basic(token) => authorization = Some(token.header_value().clone()),
         ClientAuth::Post { id, secret } => {
             form.append_pair("client_id", id);
             form.append_pair("client_secret", secret.expose_secret());
@@ -125,6 +126,5 @@ pub(crate) fn build(
     if !headers.contains_key(ACCEPT) {
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
     }
-    let _ = CLIENT_ASSERTION_TYPE;
     Ok(request)
 }

@@ -184,7 +184,7 @@ pub enum HttpVersion {
 
 /// The token endpoint's client settings (Ballerina's `ClientConfiguration`, less TLS, which the
 /// transport, `auth-http`, handles).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientConfig {
     /// `http_version`: `"1.1"` (default) or `"2"`.
@@ -198,6 +198,27 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Whole-request timeout (default 30 s).
     pub request_timeout: Duration,
+}
+
+impl fmt::Debug for ClientConfig {
+    /// Header values and the payload can carry API keys: only the header names are shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self
+            .custom_headers
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        f.debug_struct("ClientConfig")
+            .field("http_version", &self.http_version)
+            .field("custom_headers", &names)
+            .field(
+                "custom_payload",
+                &self.custom_payload.as_ref().map(|_| "[redacted]"),
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {

@@ -235,6 +235,16 @@ fn debug_of_configs_hides_secrets() {
         !debug.contains("pw-marker") && !debug.contains("cs-marker"),
         "{debug}"
     );
+    let headers = parse(
+        "token_url = \"https://i/t\"\nclient_id = \"a\"\nclient_secret = \"b\"\n[client_config]\ncustom_headers = { X-Api-Key = \"hdr-marker\" }\ncustom_payload = \"k=payload-marker\"",
+    )
+    .unwrap();
+    let debug = format!("{headers:?}");
+    assert!(debug.contains("X-Api-Key"), "{debug}");
+    assert!(
+        !debug.contains("hdr-marker") && !debug.contains("payload-marker"),
+        "{debug}"
+    );
     let refresh = parse("refresh_url = \"https://i/r\"\nrefresh_token = \"rt-marker\"").unwrap();
     assert!(!format!("{refresh:?}").contains("rt-marker"));
 }

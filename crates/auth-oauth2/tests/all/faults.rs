@@ -209,6 +209,30 @@ async fn retry_after_is_honoured_up_to_the_cap() {
     assert_eq!(script.count(), 1);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_long_retry_after_holds_off_the_following_calls_too() {
+    let clock = clock();
+    let script = Script::new([Reply::WithHeaders(
+        503,
+        vec![("retry-after", "120".into())],
+        b"{}".to_vec(),
+    )]);
+    script.always(ok("t", 3600));
+    let provider = retrying(&script, &clock);
+    provider.token().await.unwrap_err();
+    for _ in 0..10 {
+        let err = provider.token().await.unwrap_err();
+        assert_eq!(details(&err).retry_after(), Some(Duration::from_secs(120)));
+    }
+    assert_eq!(
+        script.count(),
+        1,
+        "no request before the server's Retry-After"
+    );
+    clock.advance(Duration::from_secs(121));
+    assert_eq!(provider.token().await.unwrap().expose_credential(), "t");
+}
+
 #[tokio::test]
 async fn invalid_client_is_not_hammered() {
     let clock = clock();

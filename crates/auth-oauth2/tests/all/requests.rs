@@ -242,7 +242,17 @@ async fn private_key_jwt_client_assertion() {
     provider.token().await.unwrap();
     let second = script.last().param("client_assertion").unwrap().to_owned();
     assert_ne!(second, jwt);
-    let _ = first_jti;
+    let second_claims = jsonwebtoken::decode::<serde_json::Value>(
+        &second,
+        &jsonwebtoken::DecodingKey::from_rsa_pem(&public).unwrap(),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_ne!(
+        second_claims["jti"], first_jti,
+        "a fresh jti per token request"
+    );
 }
 
 #[cfg(feature = "jwt")]
