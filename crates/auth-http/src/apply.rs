@@ -50,10 +50,7 @@ pub trait RequestBuilderExt: Sized {
 #[async_trait::async_trait]
 impl RequestBuilderExt for reqwest::RequestBuilder {
     async fn authorize(self, provider: &(dyn AuthProvider + '_)) -> Result<Self> {
-        let token = match provider.token_now() {
-            Some(token) => token,
-            None => provider.token().await?,
-        };
+        let token = crate::replay::credential(provider).await?;
         Ok(self.authorize_with(&token))
     }
 

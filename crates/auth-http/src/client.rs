@@ -174,10 +174,7 @@ impl AuthRequestBuilder<'_> {
     /// [`Error::Build`] for an invalid request, [`Error::Auth`] when the provider fails,
     /// [`Error::Http`] when sending fails.
     pub async fn send(self) -> Result<reqwest::Response> {
-        let request = self
-            .builder
-            .build()
-            .map_err(|e| Error::Build(e.to_string()))?;
+        let request = self.builder.build().map_err(Error::Build)?;
         self.client.execute(request).await
     }
 }

@@ -11,7 +11,7 @@ pub enum Error {
     /// Sending the request failed.
     Http(reqwest::Error),
     /// The request could not be built (an invalid URL or header, say).
-    Build(String),
+    Build(reqwest::Error),
 }
 
 impl fmt::Display for Error {
@@ -19,7 +19,7 @@ impl fmt::Display for Error {
         match self {
             Self::Auth(error) => write!(f, "could not authenticate the request: {error}"),
             Self::Http(error) => write!(f, "request failed: {error}"),
-            Self::Build(message) => write!(f, "could not build the request: {message}"),
+            Self::Build(error) => write!(f, "could not build the request: {error}"),
         }
     }
 }
@@ -29,7 +29,7 @@ impl std::error::Error for Error {
         match self {
             Self::Auth(error) => Some(error),
             Self::Http(error) => Some(error),
-            Self::Build(_) => None,
+            Self::Build(error) => Some(error),
         }
     }
 }

@@ -8,7 +8,7 @@ use http::Extensions;
 use reqwest_middleware::{Middleware, Next};
 
 use crate::apply::authorize;
-use crate::replay::ReplayPolicy;
+use crate::replay::{self, ReplayPolicy};
 
 /// Authenticates every request of a `reqwest_middleware::ClientWithMiddleware`, with the same
 /// one-replay-on-rejection rule as [`AuthClient`](crate::AuthClient).
@@ -67,15 +67,10 @@ impl Middleware for AuthMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let token = match self.provider.token_now() {
-            Some(token) => token,
-            None => self
-                .provider
-                .token()
-                .await
-                .map_err(reqwest_middleware::Error::middleware)?,
-        };
-        let spare = request.try_clone();
+        let token = replay::credential(self.provider.as_ref())
+            .await
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let spare = replay::spare(&self.policy, &request);
         authorize(&mut request, &token);
         let response = next.clone().run(request, extensions).await?;
         if !self.policy.is_rejection(&response) {
@@ -85,9 +80,7 @@ impl Middleware for AuthMiddleware {
         let Some(mut again) = spare else {
             return Ok(response);
         };
-        let fresh = self
-            .provider
-            .token()
+        let fresh = replay::credential(self.provider.as_ref())
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
         authorize(&mut again, &fresh);

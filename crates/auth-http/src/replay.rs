@@ -126,6 +126,25 @@ fn split_outside_quotes(text: &str) -> Vec<&str> {
     parts
 }
 
+/// The credential without waiting when the provider has one at hand (`token_now`), else from
+/// `token()`.
+pub(crate) async fn credential(provider: &dyn AuthProvider) -> auth_core::Result<auth_core::Token> {
+    match provider.token_now() {
+        Some(token) => Ok(token),
+        None => provider.token().await,
+    }
+}
+
+/// The copy of `request` kept for a replay: `None` when replay is off, or when the body is a
+/// stream, which cannot be sent twice.
+pub(crate) fn spare(policy: &ReplayPolicy, request: &reqwest::Request) -> Option<reqwest::Request> {
+    if policy.enabled {
+        request.try_clone()
+    } else {
+        None
+    }
+}
+
 /// Sends `request` with a credential from `provider`; on a rejection, invalidates exactly that
 /// credential and, if the body can be replayed, sends the request once more with a fresh one.
 pub(crate) async fn send(
@@ -134,16 +153,8 @@ pub(crate) async fn send(
     policy: &ReplayPolicy,
     mut request: reqwest::Request,
 ) -> Result<reqwest::Response> {
-    let token = match provider.token_now() {
-        Some(token) => token,
-        None => provider.token().await?,
-    };
-    // `None` for a streaming body, which cannot be sent twice (and not needed without replay).
-    let spare = if policy.enabled {
-        request.try_clone()
-    } else {
-        None
-    };
+    let token = credential(provider.as_ref()).await?;
+    let spare = spare(policy, &request);
     authorize(&mut request, &token);
     let response = client.execute(request).await?;
     if !policy.is_rejection(&response) {
@@ -163,7 +174,7 @@ pub(crate) async fn send(
         status = response.status().as_u16(),
         "credential rejected; replaying once with a fresh one"
     );
-    let fresh = provider.token().await?;
+    let fresh = credential(provider.as_ref()).await?;
     authorize(&mut again, &fresh);
     Ok(client.execute(again).await?)
 }
