@@ -38,7 +38,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode, String> {
                     toml::from_str(text).map_err(|e| format!("example is not TOML ({e})"))?;
                 print_line(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
             } else {
-                print!("{text}");
+                print_line(text.trim_end())?;
             }
         }
     }
@@ -108,9 +108,9 @@ async fn request(args: RequestArgs) -> Result<ExitCode, String> {
         None if body.is_some() => Method::POST,
         None => Method::GET,
     };
-    let url =
-        reqwest::Url::parse(&args.url).map_err(|e| format!("`{}` is not a URL ({e})", args.url))?;
-    let mut builder = client.request(method, url);
+    let url = reqwest::Url::parse(&args.url)
+        .map_err(|e| format!("the URL argument is not a URL ({e})"))?;
+    let mut builder = client.request(method, url.clone());
     for header in &args.headers {
         let (name, value) = header
             .split_once(':')
@@ -146,10 +146,20 @@ async fn request(args: RequestArgs) -> Result<ExitCode, String> {
     out.flush().map_err(write_error)?;
     if args.fail && status.as_u16() >= 400 {
         drop(out);
-        eprintln!("authc: error: HTTP {status} from {}", args.url);
+        eprintln!("authc: error: HTTP {status} from {}", shown(&url));
         return Ok(ExitCode::from(HTTP_FAILURE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The URL without user info, query or fragment, which can hold secrets.
+fn shown(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
 }
 
 /// An error and its causes on one line (a cause already quoted by its parent is not repeated).

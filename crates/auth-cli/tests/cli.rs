@@ -274,12 +274,21 @@ async fn request_with_method_headers_body_include_and_fail() {
     .await;
     assert_eq!(out.code, 22);
     assert!(out.stderr.contains("HTTP 404"), "{}", out.stderr);
+    // A URL's user info and query are not echoed.
+    let secret_url = format!("http://user:url-secret-7@{addr}/missing?key=url-secret-8");
+    let out = authc(
+        args(&["request", "--config", &config, "--fail", &secret_url]),
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 22);
+    assert!(!out.stderr.contains("url-secret"), "{}", out.stderr);
 }
 
 /// Runs a failing command and checks the one-line error and that no secret leaked.
 async fn fails(list: &[&str], stdin: Option<&str>, says: &str, secret: &str) {
     let out = authc(args(list), stdin.map(str::to_owned)).await;
-    assert_ne!(out.code, 0, "{list:?} should fail");
+    assert_eq!(out.code, 1, "{list:?} should fail with status 1");
     assert_eq!(
         out.stderr.lines().count(),
         1,
@@ -304,7 +313,13 @@ async fn failures_are_one_clear_line_without_secrets() {
     let (addr, _) = server().await;
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.toml").display().to_string();
-    fails(&["header", "--config", &missing], None, "nope.toml", "-").await;
+    fails(
+        &["header", "--config", &missing],
+        None,
+        "nope.toml",
+        "not-a-secret-in-this-case",
+    )
+    .await;
 
     let bad = write(
         &dir,
