@@ -100,7 +100,8 @@ impl JwtProvider {
         Ok(CachedToken {
             token,
             valid_until: Some(renew_at),
-            renew_from: Some(renew_at),
+            // Renewal is synchronous, at `valid_until`; there is no background renewal.
+            renew_from: None,
         })
     }
 
@@ -144,7 +145,7 @@ impl AuthProvider for JwtProvider {
     }
 
     fn invalidate(&self, rejected: &Token) {
-        let _issuing = self.issuing.lock().unwrap_or_else(PoisonError::into_inner);
+        // `replace_if` is atomic; no need to wait behind a signature in progress.
         self.cached.replace_if(rejected, None);
     }
 }

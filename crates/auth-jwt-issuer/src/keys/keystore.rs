@@ -37,10 +37,19 @@ pub(crate) fn load_bytes(
         Pkcs12ImportPolicy::Relaxed,
     ) {
         Ok(store) => store,
-        // The store password passed the integrity check (it comes first), but a key bag would
-        // not decrypt with it: the key has its own password.
+        // A bag would not decrypt with the store password. With a MAC the store password has
+        // passed the integrity check by now, so the key has its own password; without one the
+        // store password may simply be wrong. Only a distinct key password is worth a try.
         Err(P12Error::Pkcs5Error(_) | P12Error::UnpadError) => {
-            return separate_key_password::load(data, path, alias, key_password);
+            return match key_password {
+                Some(key_password) if !key_password.ct_eq(store_password) => {
+                    separate_key_password::load(data, path, alias, key_password)
+                }
+                _ => Err(Error::key_material(format!(
+                    "keystore `{shown}` could not be decrypted with the keystore password: the \
+                     password is wrong, or the key has its own password (set `key_password`)"
+                ))),
+            };
         }
         Err(e) => return Err(open_error(e, path)),
     };

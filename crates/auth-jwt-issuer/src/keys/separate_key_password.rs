@@ -28,15 +28,9 @@ pub(crate) fn load(
     data: &[u8],
     path: &Path,
     alias: &str,
-    key_password: Option<&SecretString>,
+    key_password: &SecretString,
 ) -> Result<KeyMaterial> {
     let shown = path.display();
-    let Some(key_password) = key_password else {
-        return Err(Error::key_material(format!(
-            "keystore `{shown}` opened, but its key is encrypted with a different password; set \
-             `key_password`"
-        )));
-    };
     let keys = shrouded_keys(data).ok_or_else(|| {
         Error::key_material(format!(
             "keystore `{shown}` has a structure that cannot be read"

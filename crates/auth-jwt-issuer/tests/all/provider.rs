@@ -99,11 +99,13 @@ async fn concurrent_callers_at_expiry_share_one_signature() {
     );
 }
 
-#[test]
-fn debug_shows_no_key_or_token() {
+#[tokio::test]
+async fn debug_shows_no_key_or_token() {
     let clock = ManualClock::new(at(6_000_000));
     let provider = provider(&clock, 300);
+    let token = provider.token().await.unwrap();
     let debug = format!("{provider:?}");
+    assert!(!debug.contains(token.expose_credential()), "{debug}");
     assert!(!debug.contains("a shared secret"), "{debug}");
     assert!(
         debug.contains("Hs256") && debug.contains("provider-test"),
