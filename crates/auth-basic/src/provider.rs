@@ -168,7 +168,11 @@ mod tests {
                 err.message().contains(expected),
                 "{err} should say {expected}"
             );
-            assert!(!err.to_string().contains("pw"), "{err}");
+            assert!(!err.to_string().contains(password), "{err}");
+            assert!(
+                !err.to_string().contains("p\0w") && !err.to_string().contains("pw"),
+                "{err}"
+            );
         }
     }
 

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use arc_swap::ArcSwap;
 use auth_core::{CachedToken, Clock, Error, Result, SecretString, SystemClock, Token, TokenCell};
 use zeroize::Zeroizing;
 
@@ -80,13 +79,13 @@ struct Loaded {
 pub(crate) struct FileSource {
     path: PathBuf,
     options: FileOptions,
-    current: ArcSwap<Loaded>,
-    /// The same token, for the hot path: per-thread copies, no shared reference count.
+    /// The current token: per-thread copies, no shared reference count on the hot path.
     cell: TokenCell,
     /// Milliseconds since the Unix epoch before which the file is not looked at again.
     next_check_ms: AtomicU64,
-    /// Only one caller checks and re-reads the file at a time; the others keep the current token.
-    reload: Mutex<()>,
+    /// The fingerprint of the file the current token came from (`None`: read it again). Only
+    /// one caller checks and re-reads the file at a time; the others keep the current token.
+    reload: Mutex<Option<Fingerprint>>,
     /// How many times the file's contents were read (for tests and diagnostics).
     reads: AtomicU64,
 }
@@ -96,10 +95,9 @@ impl FileSource {
         let loaded = read_token(&path)?;
         let source = Self {
             path,
-            cell: TokenCell::with(CachedToken::forever(loaded.token.clone())),
-            current: ArcSwap::from_pointee(loaded),
+            cell: TokenCell::with(CachedToken::forever(loaded.token)),
             next_check_ms: AtomicU64::new(0),
-            reload: Mutex::new(()),
+            reload: Mutex::new(Some(loaded.fingerprint)),
             reads: AtomicU64::new(1),
             options,
         };
@@ -114,34 +112,40 @@ impl FileSource {
     pub(crate) fn token(&self) -> Result<Token> {
         let now = self.options.clock.now();
         if millis(now) < self.next_check_ms.load(Ordering::Acquire) {
-            return Ok(self.current_token());
+            return self.current_token();
         }
-        let Ok(_guard) = self.reload.try_lock() else {
+        let Ok(mut fingerprint) = self.reload.try_lock() else {
             // Someone else is checking right now; the token we have is as good as theirs was.
-            return Ok(self.current_token());
+            return self.current_token();
         };
         let metadata = std::fs::metadata(&self.path).map_err(|e| read_error(&self.path, &e))?;
-        let fingerprint = Fingerprint::of(&metadata);
-        if fingerprint != self.current.load().fingerprint {
+        if fingerprint.as_ref() != Some(&Fingerprint::of(&metadata)) {
             let loaded = read_token(&self.path)?;
             self.reads.fetch_add(1, Ordering::Relaxed);
-            self.cell
-                .set(Some(CachedToken::forever(loaded.token.clone())));
-            self.current.store(Arc::new(loaded));
+            self.cell.set(Some(CachedToken::forever(loaded.token)));
+            *fingerprint = Some(loaded.fingerprint);
         }
         self.schedule_next_check(now);
-        Ok(self.current_token())
+        self.current_token()
     }
 
-    fn current_token(&self) -> Token {
+    fn current_token(&self) -> Result<Token> {
         self.cell
             .get()
-            .map_or_else(|| self.current.load().token.clone(), |cached| cached.token)
+            .map(|cached| cached.token)
+            .ok_or_else(|| Error::other("the bearer token file has no token loaded"))
     }
 
+    /// A 401 for the current token: check and re-read the file on the next call, even if its
+    /// metadata looks unchanged (a rewrite within the file system's timestamp resolution).
     pub(crate) fn invalidate(&self, rejected: &Token) {
-        let _guard = self.reload.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.current.load().token.same_credential(rejected) {
+        let mut fingerprint = self.reload.lock().unwrap_or_else(PoisonError::into_inner);
+        if self
+            .cell
+            .get()
+            .is_some_and(|cached| cached.token.same_credential(rejected))
+        {
+            *fingerprint = None;
             self.next_check_ms.store(0, Ordering::Release);
         }
     }
@@ -306,11 +310,11 @@ mod tests {
     #[test]
     fn debug_names_the_path_not_the_token() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
+        let path = dir.path().join("mounted.secret");
         write(&path, "file-marker-secret");
         let provider = BearerProvider::from_file(&path).unwrap();
         let debug = format!("{provider:?}");
-        assert!(debug.contains("token"), "{debug}");
+        assert!(debug.contains("mounted.secret"), "{debug}");
         assert!(!debug.contains("file-marker-secret"), "{debug}");
     }
 }

@@ -311,7 +311,8 @@ mod tests {
             let err = Token::bearer(credential).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidConfig);
             assert!(err.message().contains(named), "{err}");
-            assert!(!err.to_string().contains("secret"), "{err}");
+            assert!(!err.to_string().contains(credential), "{err}");
+            assert!(!err.to_string().contains("sec"), "{err}");
         }
     }
 
