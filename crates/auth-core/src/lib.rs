@@ -5,16 +5,6 @@
 //! It depends on no HTTP client and no async runtime, so a custom provider pulls in only
 //! this crate.
 //!
-//! For caching providers it also offers [`TokenCell`] (the current token, handed to each thread
-//! as its own copy so that readers on different cores never write shared memory) and, with the
-//! `coarse-clock` feature, `CoarseClock` (wall time for per-request expiry checks at a few
-//! nanoseconds a read).
-//!
-//! # Feature flags
-//!
-//! - `coarse-clock`: `CoarseClock`, built on `coarsetime` (off by default, so the core's own
-//!   dependency list stays at async-trait, http, bytes and zeroize).
-//!
 //! # A provider in a few lines
 //!
 //! ```
@@ -43,6 +33,24 @@
 //! # }
 //! ```
 //!
+//! # Modules for provider authors
+//!
+//! - [`cache`]: the current token handed to each thread as its own copy ([`cache::TokenCell`],
+//!   [`cache::StaticTokenCell`]) and a cheap wall clock (`CoarseClock`, feature `coarse-clock`),
+//!   for providers called on every request;
+//! - [`text`]: the one check for credentials and parameters that go into headers and forms;
+//! - [`file`]: bounded reads of token, key and config files;
+//! - [`clock`]: the [`Clock`] trait, the system clock and, with `test-util`, a manual clock.
+//!
+//! # Feature flags
+//!
+//! - `coarse-clock`: `cache::CoarseClock`, built on `coarsetime`.
+//! - `serde`: `Deserialize` for [`SecretString`] whose errors never show the value.
+//! - `test-util`: `clock::ManualClock`, a clock that moves only when told to.
+//!
+//! None is on by default, so the core's own dependencies stay async-trait, http, bytes and
+//! zeroize.
+//!
 //! # Stability
 //!
 //! This crate is meant to change least often: provider crates and user code build on it.
@@ -50,21 +58,17 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod cell;
-mod clock;
-#[cfg(feature = "coarse-clock")]
-mod coarse;
+pub mod cache;
+pub mod clock;
 mod error;
+pub mod file;
 mod provider;
 mod secret;
+pub mod text;
 mod token;
 
 pub use async_trait::async_trait;
-pub use cell::{CachedToken, TokenCell};
-pub use clock::{Clock, ManualClock, SystemClock};
-#[cfg(feature = "coarse-clock")]
-#[cfg_attr(docsrs, doc(cfg(feature = "coarse-clock")))]
-pub use coarse::CoarseClock;
+pub use clock::{Clock, SystemClock};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use provider::{AuthProvider, ProviderFn, SharedAuthProvider, provider_fn};
 pub use secret::SecretString;

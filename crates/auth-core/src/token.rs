@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::secret::{SecretString, constant_time_eq};
+use crate::text::{TextRule, check_text, describe_char};
 
 /// The authentication scheme of a [`Token`] (RFC 9110 §11.1), compared case-insensitively.
 #[non_exhaustive]
@@ -72,19 +73,6 @@ fn is_tchar(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
-/// Names a character for an error message without quoting the text around it.
-pub(crate) fn describe_char(c: char) -> String {
-    match c {
-        '\r' => "a carriage return (CR)".to_owned(),
-        '\n' => "a line feed (LF)".to_owned(),
-        '\0' => "a NUL character".to_owned(),
-        '\t' => "a tab".to_owned(),
-        ' ' => "a space".to_owned(),
-        c if c.is_control() => format!("a control character (U+{:04X})", u32::from(c)),
-        c => format!("the character U+{:04X}", u32::from(c)),
-    }
-}
-
 /// A credential ready to put on a request: a scheme, the credential itself and an optional
 /// expiry.
 ///
@@ -140,18 +128,11 @@ impl Token {
     pub fn new(scheme: Scheme, credential: impl Into<SecretString>) -> Result<Self> {
         let credential = credential.into();
         let text = credential.expose_secret();
-        if text.is_empty() {
-            return Err(Error::invalid_config(format!(
-                "the {scheme} credential is empty; supply a non-empty credential"
-            )));
-        }
-        if let Some((at, bad)) = text.char_indices().find(|(_, c)| c.is_control()) {
-            return Err(Error::invalid_config(format!(
-                "the {scheme} credential contains {} at byte {at}, which cannot stand in an \
-                 HTTP header; remove it (a trailing newline from a file or a paste is common)",
-                describe_char(bad)
-            )));
-        }
+        check_text(
+            &format!("the {scheme} credential"),
+            text,
+            TextRule::NoControl,
+        )?;
         let name = scheme.as_str();
         let mut buffer = Zeroizing::new(Vec::with_capacity(name.len() + 1 + text.len()));
         buffer.extend_from_slice(name.as_bytes());
@@ -233,7 +214,8 @@ impl Token {
     /// An independent copy: same scheme, credential and expiry, in a buffer of its own.
     ///
     /// Clones share one reference count; a detached copy does not, so threads that each hold
-    /// one never write to the same memory when they clone it. See [`TokenCell`](crate::TokenCell).
+    /// one never write to the same memory when they clone it. See
+    /// [`TokenCell`](crate::cache::TokenCell).
     pub fn detached_copy(&self) -> Self {
         match Self::new(self.0.scheme.clone(), self.expose_credential()) {
             Ok(copy) => match self.0.expires_at {

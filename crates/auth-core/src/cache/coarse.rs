@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, unix_nanos};
 
 /// How often the coarse clock is re-anchored to the system clock, so that a step of the
 /// system clock (NTP, an operator) shows up within this long.
@@ -19,7 +19,8 @@ const REANCHOR_EVERY: Duration = Duration::from_secs(1);
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use auth_core::{Clock, CoarseClock};
+/// use auth_core::Clock;
+/// use auth_core::cache::CoarseClock;
 ///
 /// let clock = CoarseClock::new();
 /// let drift = clock.now().duration_since(SystemTime::now()).unwrap_or_else(|e| e.duration());
@@ -38,11 +39,6 @@ impl Default for CoarseClock {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn unix_nanos(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 impl CoarseClock {
