@@ -1,10 +1,17 @@
-//! Turns unencrypted private-key DER (PKCS#8, PKCS#1 or SEC1) into [`KeyMaterial`].
+//! Turns unencrypted private-key DER (PKCS#8, PKCS#1 or SEC1) into a [`PrivateKey`].
 
 use auth_core::{Error, Result};
 use zeroize::Zeroizing;
 
-use super::der_walk::{self, INTEGER, OCTET_STRING, SEQUENCE};
-use super::{Curve, KeyMaterial};
+use crate::der_walk::{self, INTEGER, OCTET_STRING, SEQUENCE};
+use crate::{KeyKind, PrivateKey};
+
+/// An EC curve a key can be on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Curve {
+    P256,
+    P384,
+}
 
 const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 const OID_RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
@@ -20,7 +27,7 @@ const OID_DSA: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01];
 const OBJECT_IDENTIFIER: u8 = 0x06;
 
 /// Which structure `der` is, judged by its first elements.
-pub(crate) fn classify(der: &[u8], origin: &str) -> Result<KeyMaterial> {
+pub(crate) fn classify(der: &[u8], origin: &str) -> Result<PrivateKey> {
     let not_a_key = || {
         Error::key_material(format!(
             "{origin} is not a private key (expected PKCS#8, PKCS#1 RSA or SEC1 EC DER/PEM)"
@@ -51,10 +58,12 @@ pub(crate) fn classify(der: &[u8], origin: &str) -> Result<KeyMaterial> {
                 && rest.len() >= 7
                 && rest.iter().all(|item| item.tag == INTEGER) =>
         {
-            Ok(KeyMaterial::Rsa {
-                pkcs1: Zeroizing::new(der.to_vec()),
-                bits: der_walk::integer_bits(modulus.value),
-            })
+            Ok(PrivateKey::new(
+                KeyKind::Rsa {
+                    bits: der_walk::integer_bits(modulus.value),
+                },
+                Zeroizing::new(der.to_vec()),
+            ))
         }
         _ => Err(not_a_key()),
     }
@@ -65,7 +74,7 @@ fn from_pkcs8(
     algorithm: &[u8],
     private_key: &[u8],
     origin: &str,
-) -> Result<KeyMaterial> {
+) -> Result<PrivateKey> {
     let mut oids = Vec::new();
     let mut input = algorithm;
     while let Some((item, rest)) = der_walk::read(input) {
@@ -85,16 +94,17 @@ fn from_pkcs8(
                 .ok_or_else(|| {
                     Error::key_material(format!("{origin} holds a malformed RSA private key"))
                 })?;
-            Ok(KeyMaterial::Rsa {
-                pkcs1: Zeroizing::new(private_key.to_vec()),
-                bits,
-            })
+            Ok(PrivateKey::new(
+                KeyKind::Rsa { bits },
+                Zeroizing::new(private_key.to_vec()),
+            ))
         }
         [OID_EC_PUBLIC_KEY, curve] => from_sec1(private_key, Some(curve), origin),
         [OID_EC_PUBLIC_KEY] => from_sec1(private_key, None, origin),
-        [OID_ED25519, ..] => Ok(KeyMaterial::Ed25519 {
-            pkcs8: Zeroizing::new(der.to_vec()),
-        }),
+        [OID_ED25519, ..] => Ok(PrivateKey::new(
+            KeyKind::Ed25519,
+            Zeroizing::new(der.to_vec()),
+        )),
         [oid, ..] => Err(Error::key_material(format!(
             "{origin} holds {} key, which cannot sign JWTs here; use an RSA, EC P-256/P-384 or \
              Ed25519 key",
@@ -140,20 +150,29 @@ pub(crate) fn dotted(oid: &[u8]) -> String {
 }
 
 /// The uncompressed public point for `private` on `curve`.
-fn public_point(curve: Curve, private: &[u8]) -> Option<Box<[u8]>> {
-    match curve {
+#[cfg(feature = "ec-public-key")]
+fn public_point(curve: Curve, private: &[u8], origin: &str) -> Result<Box<[u8]>> {
+    let point = match curve {
         Curve::P256 => p256::SecretKey::from_slice(private)
             .ok()
             .map(|key| key.public_key().to_sec1_bytes()),
         Curve::P384 => p384::SecretKey::from_slice(private)
             .ok()
             .map(|key| key.public_key().to_sec1_bytes()),
-    }
+    };
+    point.ok_or_else(|| Error::key_material(format!("{origin} holds a malformed EC private key")))
+}
+
+#[cfg(not(feature = "ec-public-key"))]
+fn public_point(_: Curve, _: &[u8], origin: &str) -> Result<Box<[u8]>> {
+    Err(Error::key_material(format!(
+        "{origin} holds an EC key stored without its public key (as Java keytool writes them);          recomputing it needs the `ec-public-key` feature of auth-keys (on by default), or          re-export the key with `openssl ec`"
+    )))
 }
 
 /// Re-encodes an EC key as ring wants it: PKCS#8 v1 whose inner ECPrivateKey has the public key
 /// and no curve parameters (the curve goes in the AlgorithmIdentifier).
-fn from_sec1(sec1: &[u8], pkcs8_curve: Option<&[u8]>, origin: &str) -> Result<KeyMaterial> {
+fn from_sec1(sec1: &[u8], pkcs8_curve: Option<&[u8]>, origin: &str) -> Result<PrivateKey> {
     let malformed = || Error::key_material(format!("{origin} holds a malformed EC private key"));
     let items = der_walk::sequence_items(sec1).ok_or_else(malformed)?;
     let mut private = None;
@@ -208,7 +227,7 @@ fn from_sec1(sec1: &[u8], pkcs8_curve: Option<&[u8]>, origin: &str) -> Result<Ke
     let public = match public {
         Some(public) => public,
         None => {
-            let point = public_point(curve, private).ok_or_else(malformed)?;
+            let point = public_point(curve, private, origin)?;
             let mut bit_string = Vec::with_capacity(point.len() + 3);
             der_walk::write(0x03, &[&[0u8][..], &point].concat(), &mut bit_string);
             computed = bit_string;
@@ -239,7 +258,11 @@ fn from_sec1(sec1: &[u8], pkcs8_curve: Option<&[u8]>, origin: &str) -> Result<Ke
     der_walk::write(OCTET_STRING, &ec_private_key, &mut body);
     let mut pkcs8 = Zeroizing::new(Vec::new());
     der_walk::write(SEQUENCE, &body, &mut pkcs8);
-    Ok(KeyMaterial::Ec { curve, pkcs8 })
+    let kind = match curve {
+        Curve::P256 => KeyKind::EcP256,
+        Curve::P384 => KeyKind::EcP384,
+    };
+    Ok(PrivateKey::new(kind, pkcs8))
 }
 
 #[cfg(test)]

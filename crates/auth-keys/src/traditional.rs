@@ -7,7 +7,7 @@ use cbc::cipher::{BlockModeDecrypt, KeyIvInit, block_padding::Pkcs7};
 use md5::{Digest, Md5};
 use zeroize::Zeroizing;
 
-use super::encrypted_pkcs8::wrong_password;
+use crate::wrong_password;
 
 /// Decrypts the body of a traditional encrypted PEM block whose `DEK-Info` is `dek_info`.
 pub(crate) fn decrypt(

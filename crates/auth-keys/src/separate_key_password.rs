@@ -3,12 +3,11 @@
 //! password has already passed the integrity check; here the shrouded key bags are found and
 //! decrypted with the key password.
 
-use std::path::Path;
-
 use auth_core::{Error, Result, SecretString};
 
-use super::der_walk::{self, OCTET_STRING, SEQUENCE};
-use super::{KeyMaterial, classify::classify, encrypted_pkcs8};
+use crate::classify::classify;
+use crate::der_walk::{self, OCTET_STRING, SEQUENCE};
+use crate::{PrivateKey, encrypted_pkcs8};
 
 const OID_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
 const OID_SHROUDED_KEY_BAG: &[u8] = &[
@@ -26,14 +25,13 @@ struct ShroudedKey<'a> {
 
 pub(crate) fn load(
     data: &[u8],
-    path: &Path,
+    origin: &str,
     alias: &str,
     key_password: &SecretString,
-) -> Result<KeyMaterial> {
-    let shown = path.display();
+) -> Result<PrivateKey> {
     let keys = shrouded_keys(data).ok_or_else(|| {
         Error::key_material(format!(
-            "keystore `{shown}` has a structure that cannot be read"
+            "{origin} has a structure that cannot be read"
         ))
     })?;
     let chosen = keys
@@ -50,7 +48,7 @@ pub(crate) fn load(
                 .collect();
             names.sort();
             Error::key_material(format!(
-                "alias `{alias}` not found in keystore `{shown}`; private-key aliases present: {}",
+                "alias `{alias}` not found in {origin}; private-key aliases present: {}",
                 if names.is_empty() {
                     "none".to_owned()
                 } else {
@@ -58,7 +56,7 @@ pub(crate) fn load(
                 }
             ))
         })?;
-    let origin = format!("alias `{alias}` in keystore `{shown}`");
+    let origin = format!("alias `{alias}` in {origin}");
     let der = encrypted_pkcs8::decrypt(chosen.encrypted, key_password.expose_secret(), &origin)
         .map_err(|_| {
             Error::key_material(format!(

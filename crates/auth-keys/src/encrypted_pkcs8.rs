@@ -10,21 +10,23 @@ use pkcs12::pbe_params::{EncryptedPrivateKeyInfo, Pkcs12PbeParams};
 use sha1::Sha1;
 use zeroize::Zeroizing;
 
-use super::classify::dotted;
-use super::der_walk;
+use crate::classify::dotted;
+use crate::{der_walk, kdf_limits, wrong_password};
 
 const OID_PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
 const OID_PBE_SHA1_3DES3: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01, 0x03];
 const OID_PBE_SHA1_3DES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01, 0x04];
 
-/// More iterations than any real tool writes; refusing them bounds the work a hostile file
-/// can cause.
-const MAX_ITERATIONS: i32 = 10_000_000;
-/// scrypt N above 2^20 needs more than a gigabyte with r = 8; OpenSSL writes N = 2^14.
-const MAX_SCRYPT_COST: u64 = 1 << 20;
+/// Checks the key-derivation cost `der` asks for, without deriving anything.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn check_cost(der: &[u8], origin: &str) -> Result<()> {
+    kdf_limits::check_all(der, origin)
+}
 
-/// Decrypts `der` with `password` and returns the PrivateKeyInfo DER inside.
+/// Decrypts `der` with `password` and returns the PrivateKeyInfo DER inside. The cost the file
+/// asks for is checked first ([`kdf_limits`]).
 pub(crate) fn decrypt(der: &[u8], password: &str, origin: &str) -> Result<Zeroizing<Vec<u8>>> {
+    kdf_limits::check_all(der, origin)?;
     let info = EncryptedPrivateKeyInfo::from_der(der).map_err(|e| {
         Error::key_material(format!(
             "{origin} is not a valid encrypted PKCS#8 key ({e})"
@@ -42,9 +44,9 @@ pub(crate) fn decrypt(der: &[u8], password: &str, origin: &str) -> Result<Zeroiz
                 .ok_or_else(|| {
                     Error::key_material(format!("{origin} has malformed PKCS#12 PBE parameters"))
                 })?;
-            if !(1..=MAX_ITERATIONS).contains(&params.iterations) {
+            if params.iterations < 1 {
                 return Err(Error::key_material(format!(
-                    "{origin} asks for {} key-derivation iterations; 1 to {MAX_ITERATIONS} are accepted",
+                    "{origin} asks for {} key-derivation iterations; at least 1 is needed",
                     params.iterations
                 )));
             }
@@ -64,12 +66,6 @@ pub(crate) fn decrypt(der: &[u8], password: &str, origin: &str) -> Result<Zeroiz
             describe_scheme(other)
         ))),
     }
-}
-
-pub(crate) fn wrong_password(origin: &str) -> Error {
-    Error::key_material(format!(
-        "{origin} could not be decrypted: the key password is wrong (or the file is damaged)"
-    ))
 }
 
 fn describe_scheme(oid: &[u8]) -> String {
@@ -106,26 +102,6 @@ fn pbes2(der: &[u8], password: &str, origin: &str) -> Result<Zeroizing<Vec<u8>>>
              with PBKDF2 (HMAC-SHA1/SHA-224/256/384/512) or scrypt"
         ))
     })?;
-    if let pkcs8::pkcs5::EncryptionScheme::Pbes2(params) = &info.encryption_algorithm {
-        let excessive = match &params.kdf {
-            pkcs8::pkcs5::pbes2::Kdf::Pbkdf2(kdf) => {
-                i64::from(kdf.iteration_count) > i64::from(MAX_ITERATIONS)
-            }
-            pkcs8::pkcs5::pbes2::Kdf::Scrypt(kdf) => {
-                kdf.cost_parameter > MAX_SCRYPT_COST
-                    || kdf.block_size > 32
-                    || kdf.parallelization > 16
-            }
-            _ => false,
-        };
-        if excessive {
-            return Err(Error::key_material(format!(
-                "{origin} asks for a key derivation far costlier than any tool writes (more than \
-                 {MAX_ITERATIONS} PBKDF2 iterations, or scrypt N > 2^20, r > 32 or p > 16); \
-                 refusing it"
-            )));
-        }
-    }
     let document = info.decrypt(password).map_err(|_| wrong_password(origin))?;
     Ok(Zeroizing::new(document.as_bytes().to_vec()))
 }
@@ -179,44 +155,18 @@ fn pkcs12_pbe(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::der_walk::{OCTET_STRING, SEQUENCE, write};
-
-    const OID: u8 = 0x06;
-    const OID_PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
-    const OID_AES256_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a];
-
-    /// EncryptedPrivateKeyInfo with PBES2 / PBKDF2 (`iterations`) / AES-256-CBC.
-    fn pbes2_pbkdf2(iterations: &[u8]) -> Vec<u8> {
-        let mut kdf_params = Vec::new();
-        write(OCTET_STRING, &[7; 8], &mut kdf_params);
-        write(0x02, iterations, &mut kdf_params);
-        let mut kdf = Vec::new();
-        write(OID, OID_PBKDF2, &mut kdf);
-        write(SEQUENCE, &kdf_params, &mut kdf);
-        let mut cipher = Vec::new();
-        write(OID, OID_AES256_CBC, &mut cipher);
-        write(OCTET_STRING, &[9; 16], &mut cipher);
-        let mut params = Vec::new();
-        write(SEQUENCE, &kdf, &mut params);
-        write(SEQUENCE, &cipher, &mut params);
-        let mut algorithm = Vec::new();
-        write(OID, OID_PBES2, &mut algorithm);
-        write(SEQUENCE, &params, &mut algorithm);
-        let mut body = Vec::new();
-        write(SEQUENCE, &algorithm, &mut body);
-        write(OCTET_STRING, &[1; 32], &mut body);
-        let mut der = Vec::new();
-        write(SEQUENCE, &body, &mut der);
-        der
-    }
+    use crate::kdf_limits::tests::{pbkdf2_key, scrypt_key};
 
     #[test]
-    fn hostile_iteration_counts_are_refused_before_any_work() {
-        // 2^31 - 1 iterations would take minutes; it is refused at once.
-        let err = decrypt(&pbes2_pbkdf2(&[0x7f, 0xff, 0xff, 0xff]), "pw", "key").unwrap_err();
-        assert!(err.message().contains("far costlier"), "{err}");
+    fn hostile_costs_are_refused_before_any_work() {
+        // 2^31 - 1 iterations would take minutes; N = 2^20, r = 32 four gigabytes.
+        for der in [pbkdf2_key(0x7fff_ffff), scrypt_key(1 << 20, 32, 1), scrypt_key(1 << 20, 8, 16)] {
+            // Had the derivation run, it would have failed later with "password is wrong".
+            let err = decrypt(&der, "pw", "key").unwrap_err();
+            assert!(err.message().contains("over the limit"), "{err}");
+        }
         // A normal count gets as far as decryption (and fails on the made-up data).
-        let err = decrypt(&pbes2_pbkdf2(&[0x08, 0x00]), "pw", "key").unwrap_err();
+        let err = decrypt(&pbkdf2_key(2048), "pw", "key").unwrap_err();
         assert!(err.message().contains("key password is wrong"), "{err}");
     }
 }
