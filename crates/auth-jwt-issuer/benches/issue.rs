@@ -9,7 +9,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use auth_core::AuthProvider;
-use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider};
+use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider, SigningKey};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
@@ -31,7 +31,7 @@ fn issuer(alg: Algorithm, file: &str) -> JwtIssuer {
         .issuer("auth-jwt-issuer")
         .audience(["api"])
         .custom_claim("scp", "read write")
-        .key_file(alg, key_path(file), None)
+        .signer(SigningKey::from_file(alg, key_path(file), None).expect("bench key loads"))
         .build()
         .expect("bench issuer builds")
 }

@@ -4,7 +4,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use auth_core::Error;
-use serde::{Deserialize, Deserializer};
 
 /// A JWS signing algorithm (RFC 7518 §3, RFC 8037 for EdDSA), or `none`.
 #[non_exhaustive]
@@ -63,7 +62,8 @@ impl KeyFamily {
     }
 }
 
-const ALL: [Algorithm; 13] = [
+/// Every algorithm, in the order error messages list them.
+pub(crate) const ALL: [Algorithm; 13] = [
     Algorithm::Rs256,
     Algorithm::Rs384,
     Algorithm::Rs512,
@@ -133,14 +133,6 @@ impl FromStr for Algorithm {
                     known.join(", ")
                 ))
             })
-    }
-}
-
-impl<'de> Deserialize<'de> for Algorithm {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        name.parse()
-            .map_err(|e: Error| serde::de::Error::custom(e.message()))
     }
 }
 

@@ -1,44 +1,51 @@
 //! The synchronous JWT issuer: no HTTP, no async runtime.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use auth_core::{Clock, CoarseClock, Error, Result, SecretString};
+use auth_core::cache::CoarseClock;
+use auth_core::text::{TextRule, check_chars};
+use auth_core::{Clock, Error, Result, SecretString};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
-use serde::Serialize;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::algorithm::Algorithm;
-use crate::config::{Audience, IssuerConfig, KeyConfig, SignatureConfig};
-use crate::keys;
-use crate::signer::{KeyInput, Signer};
+use crate::audience::Audience;
+use crate::signer::{JwsSigner, SharedSigner};
+
+/// The default lifetime of an issued JWT (Ballerina's `expTime`, 300 s).
+pub const DEFAULT_EXP_TIME: Duration = Duration::from_secs(300);
+
+/// The longest lifetime an issuer accepts (one year): longer ones are configuration mistakes,
+/// and bounding them keeps every expiry computation in range.
+pub const MAX_EXP_TIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
 
-/// Issues self-signed JWTs. The key is read, decrypted and parsed once, when the issuer is
-/// built; [`issue`](Self::issue) only encodes the claims and signs.
+/// Issues self-signed JWTs: a claims template (issuer, subject, audience, custom claims,
+/// lifetime) and a [`JwsSigner`]. [`issue`](Self::issue) only encodes the claims and signs;
+/// everything else was checked when the issuer was built.
 ///
 /// ```
-/// use auth_jwt_issuer::{Algorithm, JwtIssuer};
+/// use auth_jwt_issuer::{Algorithm, JwtIssuer, SigningKey};
 ///
 /// let issuer = JwtIssuer::builder()
 ///     .username("svc")
 ///     .issuer("acme")
 ///     .audience(["api"])
-///     .hmac_secret(Algorithm::Hs256, "a shared secret of at least 32 bytes!")
+///     .signer(SigningKey::hmac(Algorithm::Hs256, "a shared secret of at least 32 bytes!")?)
 ///     .build()?;
 /// let jwt = issuer.issue()?;
 /// assert_eq!(jwt.expose_secret().split('.').count(), 3);
 /// # Ok::<(), auth_core::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct JwtIssuer {
-    algorithm: Algorithm,
-    signer: Signer,
+    signer: SharedSigner,
     /// base64url of the header, followed by `.`.
     header_prefix: String,
     issuer: Option<String>,
@@ -46,54 +53,277 @@ pub struct JwtIssuer {
     audience: Option<Audience>,
     jwt_id: Option<String>,
     custom_claims: Map<String, Value>,
-    exp_time: u64,
+    exp_time: Duration,
     clock: Arc<dyn Clock>,
     rng: SystemRandom,
 }
 
-#[derive(Serialize)]
-struct Header<'a> {
-    alg: &'static str,
-    typ: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kid: Option<&'a str>,
+/// A JSON object written member by member, in the order given (`serde_json`'s own map would
+/// sort the registered claims).
+struct JsonObject(Vec<u8>);
+
+impl JsonObject {
+    fn with_capacity(capacity: usize) -> Self {
+        let mut out = Vec::with_capacity(capacity);
+        out.push(b'{');
+        Self(out)
+    }
+
+    fn name(&mut self, name: &str) -> Result<()> {
+        if self.0.len() > 1 {
+            self.0.push(b',');
+        }
+        serde_json::to_writer(&mut self.0, name).map_err(encoding_failed)?;
+        self.0.push(b':');
+        Ok(())
+    }
+
+    fn string(&mut self, name: &str, value: &str) -> Result<()> {
+        self.name(name)?;
+        serde_json::to_writer(&mut self.0, value).map_err(encoding_failed)
+    }
+
+    fn number(&mut self, name: &str, value: u64) -> Result<()> {
+        self.name(name)?;
+        serde_json::to_writer(&mut self.0, &value).map_err(encoding_failed)
+    }
+
+    fn value(&mut self, name: &str, value: &Value) -> Result<()> {
+        self.name(name)?;
+        serde_json::to_writer(&mut self.0, value).map_err(encoding_failed)
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.0.push(b'}');
+        self.0
+    }
 }
 
-#[derive(Serialize)]
-struct Claims<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    iss: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sub: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<&'a Audience>,
-    exp: u64,
-    nbf: u64,
-    iat: u64,
-    jti: &'a str,
-    #[serde(flatten)]
-    custom: &'a Map<String, Value>,
+fn encoding_failed(e: serde_json::Error) -> Error {
+    Error::other(format!("could not encode the JWT ({e})"))
 }
 
 impl JwtIssuer {
-    /// Builds an issuer from a configuration, reading and checking the key now.
+    /// A builder. [`signer`](IssuerBuilder::signer) is the one required call.
+    pub fn builder() -> IssuerBuilder {
+        IssuerBuilder::default()
+    }
+
+    /// The signing algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.signer.algorithm()
+    }
+
+    /// The lifetime of each token.
+    pub fn exp_time(&self) -> Duration {
+        self.exp_time
+    }
+
+    /// The signer.
+    pub fn signer(&self) -> &SharedSigner {
+        &self.signer
+    }
+
+    /// The clock tokens are dated by.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Issues a JWT valid from now for `exp_time`.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for a missing
-    /// signature config, a custom claim that reuses a registered name, or a zero `exp_time`;
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) when the key cannot be
-    /// read, decrypted or used with the algorithm. Messages name the file, alias or algorithm
-    /// and never contain a password or key bytes.
-    pub fn new(config: &IssuerConfig) -> Result<Self> {
-        let Some(signature) = &config.signature_config else {
+    /// When the clock is before 1970, or the signer fails.
+    pub fn issue(&self) -> Result<SecretString> {
+        self.issue_at(self.clock.now()).map(|(jwt, _)| jwt)
+    }
+
+    /// Issues a JWT with `iat = nbf = now` (whole seconds) and returns it with its `exp`.
+    ///
+    /// # Errors
+    ///
+    /// As [`issue`](Self::issue).
+    pub fn issue_at(&self, now: SystemTime) -> Result<(SecretString, SystemTime)> {
+        let iat = now
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| Error::other("the clock is set before 1970; cannot issue a JWT"))?
+            .as_secs();
+        let out_of_range = || Error::other("the clock is set too far in the future to issue a JWT");
+        let exp = iat
+            .checked_add(self.exp_time.as_secs())
+            .ok_or_else(out_of_range)?;
+        let expires_at = UNIX_EPOCH
+            .checked_add(Duration::from_secs(exp))
+            .ok_or_else(out_of_range)?;
+        let random_jti;
+        let jti = match &self.jwt_id {
+            Some(jti) => jti.as_str(),
+            None => {
+                let mut bytes = [0u8; 16];
+                self.rng
+                    .fill(&mut bytes)
+                    .map_err(|_| Error::other("the system random generator failed"))?;
+                random_jti = URL_SAFE_NO_PAD.encode(bytes);
+                random_jti.as_str()
+            }
+        };
+        let mut claims = JsonObject::with_capacity(256);
+        if let Some(iss) = &self.issuer {
+            claims.string("iss", iss)?;
+        }
+        if let Some(sub) = &self.subject {
+            claims.string("sub", sub)?;
+        }
+        match &self.audience {
+            Some(Audience::One(aud)) => claims.string("aud", aud)?,
+            Some(Audience::Many(auds)) => {
+                claims.value("aud", &Value::from(auds.clone()))?;
+            }
+            None => {}
+        }
+        claims.number("exp", exp)?;
+        claims.number("nbf", iat)?;
+        claims.number("iat", iat)?;
+        claims.string("jti", jti)?;
+        for (name, value) in &self.custom_claims {
+            claims.value(name, value)?;
+        }
+        let payload = claims.finish();
+
+        let encoded_payload_len = payload.len().div_ceil(3) * 4;
+        // Sized for the largest signature (RSA-4096, 683 base64 characters), so the buffer
+        // holding the token never grows and leaves an unwiped copy behind.
+        let mut jwt = Zeroizing::new(String::with_capacity(
+            self.header_prefix.len() + encoded_payload_len + 1 + 700,
+        ));
+        jwt.push_str(&self.header_prefix);
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
+        let signature = self.signer.sign(jwt.as_bytes())?;
+        jwt.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut jwt);
+        let jwt = SecretString::from(std::mem::take(&mut *jwt));
+        Ok((jwt, expires_at))
+    }
+}
+
+impl fmt::Debug for JwtIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtIssuer")
+            .field("signer", &self.signer)
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("audience", &self.audience)
+            .field("exp_time", &self.exp_time)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`JwtIssuer`] claim by claim. Ballerina's `jwt:IssuerConfig` names are noted on
+/// each setter.
+#[derive(Default)]
+#[must_use]
+pub struct IssuerBuilder {
+    subject: Option<String>,
+    issuer: Option<String>,
+    audience: Option<Audience>,
+    jwt_id: Option<String>,
+    key_id: Option<String>,
+    custom_claims: Map<String, Value>,
+    exp_time: Option<Duration>,
+    signer: Option<SharedSigner>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl fmt::Debug for IssuerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuerBuilder")
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("signer", &self.signer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IssuerBuilder {
+    /// `sub` (Ballerina's `username`).
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.subject = Some(username.into());
+        self
+    }
+
+    /// `iss` (`issuer`).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// `aud` (`audience`): a `&str` or `String` for one audience, an array or `Vec` for a list.
+    pub fn audience(mut self, audience: impl Into<Audience>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// A fixed `jti` (`jwtId`); by default each token gets a fresh random one.
+    pub fn jwt_id(mut self, jwt_id: impl Into<String>) -> Self {
+        self.jwt_id = Some(jwt_id.into());
+        self
+    }
+
+    /// The header's `kid` (`keyId`), replacing the signer's own.
+    pub fn key_id(mut self, key_id: impl Into<String>) -> Self {
+        self.key_id = Some(key_id.into());
+        self
+    }
+
+    /// Adds a custom claim (`customClaims`) of any JSON type; it may not reuse a registered
+    /// claim name.
+    pub fn custom_claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.custom_claims.insert(name.into(), value.into());
+        self
+    }
+
+    /// The lifetime of each token (`expTime`), in whole seconds, from 1 s to [`MAX_EXP_TIME`]
+    /// (default [`DEFAULT_EXP_TIME`]).
+    pub fn exp_time(mut self, exp_time: Duration) -> Self {
+        self.exp_time = Some(exp_time);
+        self
+    }
+
+    /// What signs the tokens (`signatureConfig`): a [`SigningKey`](crate::SigningKey), or your
+    /// own [`JwsSigner`].
+    pub fn signer(mut self, signer: impl JwsSigner + 'static) -> Self {
+        self.signer = Some(Arc::new(signer));
+        self
+    }
+
+    /// As [`signer`](Self::signer), with a signer already shared.
+    pub fn shared_signer(mut self, signer: SharedSigner) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// Reads time from `clock` (default: a [`CoarseClock`], the system clock read cheaply).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Checks the claims and builds the issuer.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for a missing signer,
+    /// a custom claim that reuses a registered name, a control character in a claim string, or
+    /// a lifetime outside 1 s to one year.
+    pub fn build(self) -> Result<JwtIssuer> {
+        let Some(signer) = self.signer else {
             return Err(Error::invalid_config(
-                "no `signature_config`: set `signature_config.algorithm` and its key `config` \
-                 (key_store, key_file or, for HS*, a shared secret), or set \
-                 `signature_config.algorithm = \"none\"` to issue unsigned JWTs on purpose",
+                "the issuer has no signer: give `signer(SigningKey::from_file(...))` (or a key \
+                 store, an HMAC secret, your own `JwsSigner`), or `SigningKey::unsigned()` to \
+                 issue unsigned JWTs on purpose",
             ));
         };
-        if let Some(claim) = config
+        if let Some(claim) = self
             .custom_claims
             .keys()
             .find(|name| REGISTERED_CLAIMS.contains(&name.as_str()))
@@ -110,343 +340,56 @@ impl JwtIssuer {
                  through {field} instead"
             )));
         }
-        let audiences: Vec<&str> = match &config.audience {
-            Some(Audience::One(one)) => vec![one.as_str()],
-            Some(Audience::Many(many)) => many.iter().map(String::as_str).collect(),
-            None => Vec::new(),
-        };
+        let key_id = self.key_id.or_else(|| signer.key_id().map(str::to_owned));
         let strings = [
-            ("username", config.username.as_deref()),
-            ("issuer", config.issuer.as_deref()),
-            ("jwt_id", config.jwt_id.as_deref()),
-            ("key_id", config.key_id.as_deref()),
+            ("username", self.subject.as_deref()),
+            ("issuer", self.issuer.as_deref()),
+            ("jwt_id", self.jwt_id.as_deref()),
+            ("key_id", key_id.as_deref()),
         ]
         .into_iter()
-        .chain(audiences.into_iter().map(|a| ("audience", Some(a))));
+        .chain(
+            self.audience
+                .iter()
+                .flat_map(Audience::iter)
+                .map(|a| ("audience", Some(a))),
+        );
         for (field, value) in strings {
-            if let Some((at, c)) =
-                value.and_then(|v| v.char_indices().find(|(_, c)| c.is_control()))
-            {
-                return Err(Error::invalid_config(format!(
-                    "`{field}` contains a control character (U+{:04X}) at byte {at}; CR, LF, NUL \
-                     and other control characters are not allowed",
-                    u32::from(c)
-                )));
+            if let Some(value) = value {
+                check_chars(&format!("`{field}`"), value, TextRule::NoControl)?;
             }
         }
-        if config.exp_time == 0 {
-            return Err(Error::invalid_config(
-                "`exp_time` must be at least 1 second",
-            ));
+        let exp_time = self.exp_time.unwrap_or(DEFAULT_EXP_TIME);
+        if exp_time.as_secs() == 0 || exp_time > MAX_EXP_TIME {
+            return Err(Error::invalid_config(format!(
+                "`exp_time` is {} s; give between 1 second and one year ({} s)",
+                exp_time.as_secs_f64(),
+                MAX_EXP_TIME.as_secs()
+            )));
         }
-        let algorithm = signature.algorithm;
-        let (input, origin) = load_key(signature, algorithm)?;
-        let signer = Signer::new(algorithm, input, &origin)?;
 
-        let header = Header {
-            alg: algorithm.as_str(),
-            typ: "JWT",
-            kid: config.key_id.as_deref(),
-        };
-        let header_json = serde_json::to_vec(&header)
-            .map_err(|e| Error::other(format!("could not encode the JWT header ({e})")))?;
+        let mut header = JsonObject::with_capacity(64);
+        header.string("alg", signer.algorithm().as_str())?;
+        header.string("typ", "JWT")?;
+        if let Some(kid) = &key_id {
+            header.string("kid", kid)?;
+        }
+        let header_json = header.finish();
         let mut header_prefix = URL_SAFE_NO_PAD.encode(header_json);
         header_prefix.push('.');
 
-        Ok(Self {
-            algorithm,
+        Ok(JwtIssuer {
             signer,
             header_prefix,
-            issuer: config.issuer.clone(),
-            subject: config.username.clone(),
-            audience: config.audience.clone(),
-            jwt_id: config.jwt_id.clone(),
-            custom_claims: config.custom_claims.clone(),
-            exp_time: config.exp_time,
+            issuer: self.issuer,
+            subject: self.subject,
+            audience: self.audience,
+            jwt_id: self.jwt_id,
+            custom_claims: self.custom_claims,
+            exp_time: Duration::from_secs(exp_time.as_secs()),
             // Whole-second claims and a per-call expiry check: the cheap coarse clock suffices.
-            clock: Arc::new(CoarseClock::new()),
+            clock: self.clock.unwrap_or_else(|| Arc::new(CoarseClock::new())),
             rng: SystemRandom::new(),
-        })
-    }
-
-    /// A builder, for Rust callers.
-    pub fn builder() -> IssuerBuilder {
-        IssuerBuilder::default()
-    }
-
-    /// Reads time from `clock` instead of the default [`CoarseClock`].
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// The signing algorithm.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-
-    /// The lifetime of each token.
-    pub fn exp_time(&self) -> Duration {
-        Duration::from_secs(self.exp_time)
-    }
-
-    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
-    }
-
-    /// Issues a JWT valid from now for `exp_time`.
-    ///
-    /// # Errors
-    ///
-    /// Only when the clock is before 1970 or the crypto library fails.
-    pub fn issue(&self) -> Result<SecretString> {
-        self.issue_at(self.clock.now()).map(|(jwt, _)| jwt)
-    }
-
-    /// Issues a JWT with `iat = nbf = now` (whole seconds) and returns it with its `exp`.
-    ///
-    /// # Errors
-    ///
-    /// As [`issue`](Self::issue).
-    pub fn issue_at(&self, now: SystemTime) -> Result<(SecretString, SystemTime)> {
-        let iat = now
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| Error::other("the clock is set before 1970; cannot issue a JWT"))?
-            .as_secs();
-        let exp = iat.saturating_add(self.exp_time);
-        let random_jti;
-        let jti = match &self.jwt_id {
-            Some(jti) => jti.as_str(),
-            None => {
-                let mut bytes = [0u8; 16];
-                self.rng
-                    .fill(&mut bytes)
-                    .map_err(|_| Error::other("the system random generator failed"))?;
-                random_jti = URL_SAFE_NO_PAD.encode(bytes);
-                random_jti.as_str()
-            }
-        };
-        let claims = Claims {
-            iss: self.issuer.as_deref(),
-            sub: self.subject.as_deref(),
-            aud: self.audience.as_ref(),
-            exp,
-            nbf: iat,
-            iat,
-            jti,
-            custom: &self.custom_claims,
-        };
-        let payload = serde_json::to_vec(&claims)
-            .map_err(|e| Error::other(format!("could not encode the JWT claims ({e})")))?;
-
-        let encoded_payload_len = payload.len().div_ceil(3) * 4;
-        let mut jwt = Zeroizing::new(String::with_capacity(
-            self.header_prefix.len() + encoded_payload_len + 1 + 700,
-        ));
-        jwt.push_str(&self.header_prefix);
-        URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
-        let signature = self.signer.sign(jwt.as_bytes())?;
-        jwt.push('.');
-        if let Some(signature) = signature {
-            URL_SAFE_NO_PAD.encode_string(signature, &mut jwt);
-        }
-        let jwt = SecretString::from(std::mem::take(&mut *jwt));
-        Ok((jwt, UNIX_EPOCH + Duration::from_secs(exp)))
-    }
-}
-
-fn load_key(signature: &SignatureConfig, algorithm: Algorithm) -> Result<(KeyInput, String)> {
-    let Some(config) = &signature.config else {
-        if algorithm == Algorithm::None {
-            return Ok((KeyInput::Nothing, "the signature config".to_owned()));
-        }
-        return Err(Error::invalid_config(format!(
-            "{algorithm} needs a key, but `signature_config.config` is missing; give key_store \
-             + key_alias, or key_file{}",
-            if matches!(
-                algorithm,
-                Algorithm::Hs256 | Algorithm::Hs384 | Algorithm::Hs512
-            ) {
-                ", or the shared secret as a string"
-            } else {
-                ""
-            }
-        )));
-    };
-    let origin = config.describe();
-    let input = match config {
-        KeyConfig::KeyStore {
-            path,
-            password,
-            alias,
-            key_password,
-        } => KeyInput::Key(keys::load_keystore(
-            path,
-            password,
-            alias,
-            key_password.as_ref(),
-        )?),
-        KeyConfig::KeyFile { path, password } => {
-            KeyInput::Key(keys::load_file(path, password.as_ref())?)
-        }
-        KeyConfig::KeyBytes { bytes, password } => {
-            KeyInput::Key(keys::from_bytes(bytes, password.as_ref(), &origin)?)
-        }
-        KeyConfig::Secret(secret) => KeyInput::Secret(secret.clone()),
-    };
-    Ok((input, origin))
-}
-
-impl fmt::Debug for JwtIssuer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtIssuer")
-            .field("algorithm", &self.algorithm)
-            .field("issuer", &self.issuer)
-            .field("subject", &self.subject)
-            .field("audience", &self.audience)
-            .field("exp_time", &self.exp_time)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Builds a [`JwtIssuer`] field by field. See [`IssuerConfig`] for what each field means.
-#[derive(Debug, Default)]
-#[must_use]
-pub struct IssuerBuilder {
-    config: IssuerConfig,
-    clock: Option<Arc<dyn Clock>>,
-}
-
-impl IssuerBuilder {
-    /// `sub`.
-    pub fn username(mut self, username: impl Into<String>) -> Self {
-        self.config.username = Some(username.into());
-        self
-    }
-
-    /// `iss`.
-    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.config.issuer = Some(issuer.into());
-        self
-    }
-
-    /// `aud`: a `&str` or `String` for one audience, an array or `Vec` for a list.
-    pub fn audience(mut self, audience: impl Into<Audience>) -> Self {
-        self.config.audience = Some(audience.into());
-        self
-    }
-
-    /// A fixed `jti` (by default each token gets a fresh random one).
-    pub fn jwt_id(mut self, jwt_id: impl Into<String>) -> Self {
-        self.config.jwt_id = Some(jwt_id.into());
-        self
-    }
-
-    /// The header's `kid`.
-    pub fn key_id(mut self, key_id: impl Into<String>) -> Self {
-        self.config.key_id = Some(key_id.into());
-        self
-    }
-
-    /// Adds a custom claim.
-    pub fn custom_claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.config.custom_claims.insert(name.into(), value.into());
-        self
-    }
-
-    /// The lifetime of each token, in whole seconds (default 300 s).
-    pub fn exp_time(mut self, exp_time: Duration) -> Self {
-        self.config.exp_time = exp_time.as_secs();
-        self
-    }
-
-    /// Signs with the key under `alias` in a PKCS#12 keystore.
-    pub fn key_store(
-        mut self,
-        algorithm: Algorithm,
-        path: impl Into<PathBuf>,
-        password: impl Into<SecretString>,
-        alias: impl Into<String>,
-        key_password: Option<SecretString>,
-    ) -> Self {
-        self.config.signature_config = Some(SignatureConfig::new(
-            algorithm,
-            Some(KeyConfig::KeyStore {
-                path: path.into(),
-                password: password.into(),
-                alias: alias.into(),
-                key_password,
-            }),
-        ));
-        self
-    }
-
-    /// Signs with the key in a PEM or DER file, decrypting it with `password` if encrypted.
-    pub fn key_file(
-        mut self,
-        algorithm: Algorithm,
-        path: impl Into<PathBuf>,
-        password: Option<SecretString>,
-    ) -> Self {
-        self.config.signature_config = Some(SignatureConfig::new(
-            algorithm,
-            Some(KeyConfig::KeyFile {
-                path: path.into(),
-                password,
-            }),
-        ));
-        self
-    }
-
-    /// Signs with a key given as PEM text or DER bytes.
-    pub fn key_bytes(
-        mut self,
-        algorithm: Algorithm,
-        bytes: impl Into<Vec<u8>>,
-        password: Option<SecretString>,
-    ) -> Self {
-        self.config.signature_config = Some(SignatureConfig::new(
-            algorithm,
-            Some(KeyConfig::KeyBytes {
-                bytes: Zeroizing::new(bytes.into()),
-                password,
-            }),
-        ));
-        self
-    }
-
-    /// Signs with HS256/384/512 and a shared secret.
-    pub fn hmac_secret(mut self, algorithm: Algorithm, secret: impl Into<SecretString>) -> Self {
-        self.config.signature_config = Some(SignatureConfig::new(
-            algorithm,
-            Some(KeyConfig::Secret(secret.into())),
-        ));
-        self
-    }
-
-    /// Issues unsigned JWTs (`alg: none`, `header.payload.`). Only for peers that ask for it.
-    pub fn unsigned(mut self) -> Self {
-        self.config.signature_config = Some(SignatureConfig::new(Algorithm::None, None));
-        self
-    }
-
-    /// Reads time from `clock` (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
-    /// Builds the issuer.
-    ///
-    /// # Errors
-    ///
-    /// As [`JwtIssuer::new`].
-    pub fn build(self) -> Result<JwtIssuer> {
-        let issuer = JwtIssuer::new(&self.config)?;
-        Ok(match self.clock {
-            Some(clock) => issuer.with_clock(clock),
-            None => issuer,
         })
     }
 }

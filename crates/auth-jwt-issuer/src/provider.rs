@@ -4,9 +4,9 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use auth_core::{AuthProvider, CachedToken, Result, Token, TokenCell, async_trait};
+use auth_core::cache::{CachedToken, TokenCell};
+use auth_core::{AuthProvider, Result, Token, async_trait};
 
-use crate::config::IssuerConfig;
 use crate::issuer::JwtIssuer;
 
 /// The default time before `exp` at which a cached token is replaced by a fresh one.
@@ -21,13 +21,13 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 ///
 /// ```
 /// use auth_core::AuthProvider;
-/// use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider};
+/// use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider, SigningKey};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> auth_core::Result<()> {
 /// let issuer = JwtIssuer::builder()
 ///     .issuer("acme")
-///     .hmac_secret(Algorithm::Hs256, "a shared secret of at least 32 bytes!")
+///     .signer(SigningKey::hmac(Algorithm::Hs256, "a shared secret of at least 32 bytes!")?)
 ///     .build()?;
 /// let provider = JwtProvider::new(issuer);
 /// let first = provider.token().await?;
@@ -56,15 +56,6 @@ impl JwtProvider {
             cached: TokenCell::new(),
             issuing: Mutex::new(()),
         }
-    }
-
-    /// Builds the issuer from `config` and wraps it.
-    ///
-    /// # Errors
-    ///
-    /// As [`JwtIssuer::new`].
-    pub fn from_config(config: &IssuerConfig) -> Result<Self> {
-        JwtIssuer::new(config).map(Self::new)
     }
 
     /// Renews a cached token `leeway` before its `exp` (clamped to half of `exp_time`).
@@ -97,12 +88,8 @@ impl JwtProvider {
         let renew_at = expires_at
             .checked_sub(self.effective_leeway())
             .unwrap_or(expires_at);
-        Ok(CachedToken {
-            token,
-            valid_until: Some(renew_at),
-            // Renewal is synchronous, at `valid_until`; there is no background renewal.
-            renew_from: None,
-        })
+        // Renewal is synchronous, at `valid_until`; there is no background renewal.
+        Ok(CachedToken::new(token).with_valid_until(renew_at))
     }
 
     /// The cached token, if it is still fresh at `now`.
@@ -110,7 +97,7 @@ impl JwtProvider {
         self.cached
             .get()
             .filter(|cached| cached.is_valid_at(now))
-            .map(|cached| cached.token)
+            .map(CachedToken::into_token)
     }
 }
 
@@ -119,7 +106,7 @@ impl AuthProvider for JwtProvider {
     async fn token(&self) -> Result<Token> {
         let now = self.issuer.clock().now();
         if self.fresh_per_request {
-            return self.issue(now).map(|cached| cached.token);
+            return self.issue(now).map(CachedToken::into_token);
         }
         if let Some(token) = self.fresh_cached(now) {
             return Ok(token);
@@ -132,7 +119,7 @@ impl AuthProvider for JwtProvider {
             return Ok(token);
         }
         let cached = self.issue(now)?;
-        let token = cached.token.clone();
+        let token = cached.token().clone();
         self.cached.set(Some(cached));
         Ok(token)
     }

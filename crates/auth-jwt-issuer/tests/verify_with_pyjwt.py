@@ -1,21 +1,30 @@
-"""Verifies, with PyJWT and `cryptography`, one token per algorithm written by the Rust tests.
+"""Verifies, with PyJWT and `cryptography`, the tokens the Rust tests wrote for each algorithm and
+signing backend.
 
-Usage: python verify_with_pyjwt.py DIR
-DIR holds ALG.jwt (the token) and ALG.key (a PEM public key, or the HMAC secret) pairs, as the
-`algorithms` tests write them when AUTH_JWT_EXPORT_DIR is set. Each token must verify, and the
-same token with its signature changed must not.
+Usage: python verify_with_pyjwt.py DIR [BACKEND...]
+DIR holds ALG.BACKEND.jwt (the token) and ALG.BACKEND.key (a PEM public key, or the HMAC secret)
+pairs, as the `algorithms` tests write them when AUTH_JWT_EXPORT_DIR is set. Each token must
+verify, and the same token with its signature changed must not. With BACKEND names given, every
+algorithm must have a token from each of them.
 """
 import pathlib
 import sys
 
 import jwt
 
+ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+              "HS256", "HS384", "HS512"]
+
 directory = pathlib.Path(sys.argv[1])
+required_backends = sys.argv[2:]
 passed = failed = 0
+seen = set()
 for token_file in sorted(directory.glob("*.jwt")):
-    alg = token_file.stem
+    name = token_file.stem
+    alg, _, backend = name.partition(".")
+    seen.add((alg, backend))
     token = token_file.read_text()
-    key = (directory / f"{alg}.key").read_bytes()
+    key = (directory / f"{name}.key").read_bytes()
     if not alg.startswith("HS"):
         key = key.decode()
     options = {"verify_aud": False}
@@ -30,11 +39,17 @@ for token_file in sorted(directory.glob("*.jwt")):
             pass
         else:
             raise AssertionError("a tampered token verified")
-        print(f"ok   {alg}")
+        print(f"ok   {alg} ({backend})")
         passed += 1
     except Exception as error:  # noqa: BLE001 - report every failure, then exit non-zero
-        print(f"FAIL {alg}: {error!r}")
+        print(f"FAIL {alg} ({backend}): {error!r}")
         failed += 1
+
+for backend in required_backends:
+    for alg in ALGORITHMS:
+        if (alg, backend) not in seen:
+            print(f"MISSING {alg} ({backend}): no token was exported")
+            failed += 1
 
 if passed == 0:
     print("no tokens found in", directory)

@@ -63,6 +63,7 @@ pub(crate) fn classify(der: &[u8], origin: &str) -> Result<PrivateKey> {
                     bits: der_walk::integer_bits(modulus.value),
                 },
                 Zeroizing::new(der.to_vec()),
+                origin,
             ))
         }
         _ => Err(not_a_key()),
@@ -97,6 +98,7 @@ fn from_pkcs8(
             Ok(PrivateKey::new(
                 KeyKind::Rsa { bits },
                 Zeroizing::new(private_key.to_vec()),
+                origin,
             ))
         }
         [OID_EC_PUBLIC_KEY, curve] => from_sec1(private_key, Some(curve), origin),
@@ -104,6 +106,7 @@ fn from_pkcs8(
         [OID_ED25519, ..] => Ok(PrivateKey::new(
             KeyKind::Ed25519,
             Zeroizing::new(der.to_vec()),
+            origin,
         )),
         [oid, ..] => Err(Error::key_material(format!(
             "{origin} holds {} key, which cannot sign JWTs here; use an RSA, EC P-256/P-384 or \
@@ -262,7 +265,7 @@ fn from_sec1(sec1: &[u8], pkcs8_curve: Option<&[u8]>, origin: &str) -> Result<Pr
         Curve::P256 => KeyKind::EcP256,
         Curve::P384 => KeyKind::EcP384,
     };
-    Ok(PrivateKey::new(kind, pkcs8))
+    Ok(PrivateKey::new(kind, pkcs8, origin))
 }
 
 #[cfg(test)]

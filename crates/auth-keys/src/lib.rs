@@ -64,19 +64,25 @@ impl fmt::Display for KeyKind {
 pub struct PrivateKey {
     kind: KeyKind,
     der: Zeroizing<Vec<u8>>,
+    origin: String,
 }
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PrivateKey")
             .field("kind", &self.kind)
+            .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
 }
 
 impl PrivateKey {
-    pub(crate) fn new(kind: KeyKind, der: Zeroizing<Vec<u8>>) -> Self {
-        Self { kind, der }
+    pub(crate) fn new(kind: KeyKind, der: Zeroizing<Vec<u8>>, origin: &str) -> Self {
+        Self {
+            kind,
+            der,
+            origin: origin.to_owned(),
+        }
     }
 
     /// Decodes a key from PEM text (anything before `-----BEGIN` is ignored) or DER bytes,
@@ -150,6 +156,11 @@ impl PrivateKey {
     /// What kind of key this is.
     pub fn kind(&self) -> KeyKind {
         self.kind
+    }
+
+    /// Where the key came from, as error messages name it (`` key file `k.pem` ``).
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The key's DER: PKCS#1 for RSA, PKCS#8 for EC and Ed25519.

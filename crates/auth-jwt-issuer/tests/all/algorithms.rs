@@ -1,9 +1,12 @@
-//! Every algorithm's output verifies with jsonwebtoken. When AUTH_JWT_EXPORT_DIR is set (by
-//! .ci/run), one token per algorithm is written there with its public key, for PyJWT/openssl.
+//! Every algorithm's output, on every signing backend compiled in, verifies with jsonwebtoken.
+//! When AUTH_JWT_EXPORT_DIR is set (by .ci/run), one token per algorithm and backend is written
+//! there with its public key, for PyJWT. HMAC keys take the default backend, so the two builds
+//! CI tests (ring by default, aws-lc-rs with all features) cover both.
 
 use std::path::Path;
 
-use auth_jwt_issuer::{Algorithm, JwtIssuer};
+use auth_jwt_issuer::{Algorithm, Backend, JwtIssuer, SigningKey};
+use auth_keys::PrivateKey;
 use jsonwebtoken::{Algorithm as Jwa, DecodingKey};
 
 use crate::helpers::{key, read, verify};
@@ -76,48 +79,52 @@ const ASYMMETRIC: [Case; 9] = [
     },
 ];
 
-fn export(alg: Algorithm, jwt: &str, key_file: &str, key: &[u8]) {
+fn export(alg: Algorithm, backend: Backend, jwt: &str, key: &[u8]) {
     let Some(dir) = std::env::var_os("AUTH_JWT_EXPORT_DIR") else {
         return;
     };
     let dir = Path::new(&dir);
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join(format!("{alg}.jwt")), jwt).unwrap();
-    std::fs::write(dir.join(format!("{alg}.key")), key).unwrap();
-    let _ = key_file;
+    let name = format!("{alg}.{}", backend.name());
+    std::fs::write(dir.join(format!("{name}.jwt")), jwt).unwrap();
+    std::fs::write(dir.join(format!("{name}.key")), key).unwrap();
 }
 
 #[test]
 fn asymmetric_algorithms_verify_independently() {
     for case in ASYMMETRIC {
-        let issuer = JwtIssuer::builder()
-            .issuer("algorithms-test")
-            .audience("verifier")
-            .key_file(case.alg, key(case.private), None)
-            .build()
-            .unwrap();
-        let jwt = issuer.issue().unwrap();
-        let public = read(case.public);
-        let decoding = match case.jwa {
-            Jwa::ES256 | Jwa::ES384 => DecodingKey::from_ec_pem(&public).unwrap(),
-            Jwa::EdDSA => DecodingKey::from_ed_pem(&public).unwrap(),
-            _ => DecodingKey::from_rsa_pem(&public).unwrap(),
-        };
-        let claims = verify(jwt.expose_secret(), case.jwa, &decoding);
-        assert_eq!(claims["iss"], "algorithms-test", "{}", case.alg);
+        let private = PrivateKey::from_file(key(case.private), None).unwrap();
+        for backend in Backend::all() {
+            let issuer = JwtIssuer::builder()
+                .issuer("algorithms-test")
+                .audience("verifier")
+                .signer(SigningKey::with_backend(case.alg, &private, *backend).unwrap())
+                .build()
+                .unwrap();
+            let jwt = issuer.issue().unwrap();
+            let public = read(case.public);
+            let decoding = match case.jwa {
+                Jwa::ES256 | Jwa::ES384 => DecodingKey::from_ec_pem(&public).unwrap(),
+                Jwa::EdDSA => DecodingKey::from_ed_pem(&public).unwrap(),
+                _ => DecodingKey::from_rsa_pem(&public).unwrap(),
+            };
+            let claims = verify(jwt.expose_secret(), case.jwa, &decoding);
+            assert_eq!(claims["iss"], "algorithms-test", "{} {backend:?}", case.alg);
 
-        // A tampered signature fails: the verifier is really checking.
-        let mut tampered = jwt.expose_secret().to_owned();
-        let last = tampered.pop().unwrap();
-        tampered.push(if last == 'A' { 'B' } else { 'A' });
-        let mut validation = jsonwebtoken::Validation::new(case.jwa);
-        validation.validate_aud = false;
-        assert!(
-            jsonwebtoken::decode::<serde_json::Value>(&tampered, &decoding, &validation).is_err(),
-            "{} accepted a tampered token",
-            case.alg
-        );
-        export(case.alg, jwt.expose_secret(), case.public, &public);
+            // A tampered signature fails: the verifier is really checking.
+            let mut tampered = jwt.expose_secret().to_owned();
+            let last = tampered.pop().unwrap();
+            tampered.push(if last == 'A' { 'B' } else { 'A' });
+            let mut validation = jsonwebtoken::Validation::new(case.jwa);
+            validation.validate_aud = false;
+            assert!(
+                jsonwebtoken::decode::<serde_json::Value>(&tampered, &decoding, &validation)
+                    .is_err(),
+                "{} {backend:?} accepted a tampered token",
+                case.alg
+            );
+            export(case.alg, *backend, jwt.expose_secret(), &public);
+        }
     }
 }
 
@@ -130,7 +137,7 @@ fn hmac_algorithms_verify_independently() {
     ] {
         let issuer = JwtIssuer::builder()
             .username("hmac")
-            .hmac_secret(alg, secret)
+            .signer(SigningKey::hmac(alg, secret).unwrap())
             .build()
             .unwrap();
         let jwt = issuer.issue().unwrap();
@@ -147,6 +154,6 @@ fn hmac_algorithms_verify_independently() {
             jsonwebtoken::decode::<serde_json::Value>(jwt.expose_secret(), &wrong, &validation)
                 .is_err()
         );
-        export(alg, jwt.expose_secret(), "secret", secret.as_bytes());
+        export(alg, Backend::default(), jwt.expose_secret(), secret.as_bytes());
     }
 }

@@ -1,7 +1,13 @@
 //! The reference implementation's own keys and keystores (read in place, never copied).
+#![cfg(all(
+    feature = "encrypted-pkcs8",
+    feature = "legacy-pem",
+    feature = "pkcs12",
+    feature = "ec-public-key"
+))]
 
 use auth_core::ErrorKind;
-use auth_jwt_issuer::{Algorithm, JwtIssuer};
+use auth_jwt_issuer::{Algorithm, JwtIssuer, SigningKey};
 use jsonwebtoken::Algorithm as Jwa;
 
 use crate::helpers::{ballerina_testdata, pw, rsa_public_from_cert, verify};
@@ -13,18 +19,26 @@ fn every_ballerina_private_key_loads_and_signs() {
     };
     let public = rsa_public_from_cert(&dir.join("public.crt"));
     let same_key_as_cert = [
-        JwtIssuer::builder().key_store(
-            Algorithm::Rs256,
-            dir.join("ballerinaKeystore.p12"),
-            "ballerina",
-            "ballerina",
-            pw("ballerina"),
+        JwtIssuer::builder().signer(
+            SigningKey::from_pkcs12_file(
+                Algorithm::Rs256,
+                dir.join("ballerinaKeystore.p12"),
+                "ballerina",
+                "ballerina",
+                pw("ballerina"),
+            )
+            .unwrap(),
         ),
-        JwtIssuer::builder().key_file(Algorithm::Rs256, dir.join("private.key"), None),
-        JwtIssuer::builder().key_file(
-            Algorithm::Rs256,
-            dir.join("encryptedPrivate.key"),
-            pw("ballerina"),
+        JwtIssuer::builder().signer(
+            SigningKey::from_file(Algorithm::Rs256, dir.join("private.key"), None).unwrap(),
+        ),
+        JwtIssuer::builder().signer(
+            SigningKey::from_file(
+                Algorithm::Rs256,
+                dir.join("encryptedPrivate.key"),
+                pw("ballerina"),
+            )
+            .unwrap(),
         ),
     ];
     for builder in same_key_as_cert {
@@ -36,12 +50,17 @@ fn every_ballerina_private_key_loads_and_signs() {
     // encryptedKeyPair.pem holds the key of http/public.crt.
     let http_public = rsa_public_from_cert(&dir.join("http/public.crt"));
     for builder in [
-        JwtIssuer::builder().key_file(
-            Algorithm::Rs384,
-            dir.join("encryptedKeyPair.pem"),
-            pw("ballerina"),
+        JwtIssuer::builder().signer(
+            SigningKey::from_file(
+                Algorithm::Rs384,
+                dir.join("encryptedKeyPair.pem"),
+                pw("ballerina"),
+            )
+            .unwrap(),
         ),
-        JwtIssuer::builder().key_file(Algorithm::Rs384, dir.join("http/private.key"), None),
+        JwtIssuer::builder().signer(
+            SigningKey::from_file(Algorithm::Rs384, dir.join("http/private.key"), None).unwrap(),
+        ),
     ] {
         let issuer = builder.build().unwrap();
         verify(
@@ -53,7 +72,7 @@ fn every_ballerina_private_key_loads_and_signs() {
 
     // keyPair.pem: PKCS#1, RSA 4096, no certificate; it must load and sign.
     let issuer = JwtIssuer::builder()
-        .key_file(Algorithm::Rs512, dir.join("keyPair.pem"), None)
+        .signer(SigningKey::from_file(Algorithm::Rs512, dir.join("keyPair.pem"), None).unwrap())
         .build()
         .unwrap();
     assert_eq!(
@@ -70,20 +89,18 @@ fn ballerina_ec_keys_are_refused_for_rs256_and_work_for_es256() {
         return;
     };
     let file = |alg| {
-        JwtIssuer::builder()
-            .key_file(alg, dir.join("ec-key.pem"), None)
-            .build()
+        SigningKey::from_file(alg, dir.join("ec-key.pem"), None)
+            .and_then(|key| JwtIssuer::builder().signer(key).build())
     };
     let store = |alg| {
-        JwtIssuer::builder()
-            .key_store(
-                alg,
-                dir.join("ec-keystore.pkcs12"),
-                "ballerina",
-                "ec-keypair",
-                pw("ballerina"),
-            )
-            .build()
+        SigningKey::from_pkcs12_file(
+            alg,
+            dir.join("ec-keystore.pkcs12"),
+            "ballerina",
+            "ec-keypair",
+            pw("ballerina"),
+        )
+        .and_then(|key| JwtIssuer::builder().signer(key).build())
     };
     for refused in [file(Algorithm::Rs256), store(Algorithm::Rs256)] {
         let err = refused.unwrap_err();
@@ -116,16 +133,14 @@ fn ballerina_error_cases() {
         return;
     };
     let keystore = |password: &str, alias: &str| {
-        JwtIssuer::builder()
-            .key_store(
-                Algorithm::Rs256,
-                dir.join("ballerinaKeystore.p12"),
-                password,
-                alias,
-                None,
-            )
-            .build()
-            .unwrap_err()
+        SigningKey::from_pkcs12_file(
+            Algorithm::Rs256,
+            dir.join("ballerinaKeystore.p12"),
+            password,
+            alias,
+            None,
+        )
+        .unwrap_err()
     };
     assert!(
         keystore("wrong", "ballerina")
@@ -136,16 +151,14 @@ fn ballerina_error_cases() {
     assert!(err.message().contains("alias `nobody` not found"), "{err}");
     assert!(err.message().contains("`ballerina`"), "{err}");
 
-    let err = JwtIssuer::builder()
-        .key_store(
-            Algorithm::Rs256,
-            dir.join("ballerinaTruststore.p12"),
-            "ballerina",
-            "ballerina",
-            None,
-        )
-        .build()
-        .unwrap_err();
+    let err = SigningKey::from_pkcs12_file(
+        Algorithm::Rs256,
+        dir.join("ballerinaTruststore.p12"),
+        "ballerina",
+        "ballerina",
+        None,
+    )
+    .unwrap_err();
     assert!(
         err.message()
             .contains("is a trusted certificate, not a private key"),
@@ -167,9 +180,7 @@ fn ballerina_error_cases() {
         ),
         ("public.crt", None, "not a private key"),
     ] {
-        let err = JwtIssuer::builder()
-            .key_file(Algorithm::Rs256, dir.join(file), password.and_then(pw))
-            .build()
+        let err = SigningKey::from_file(Algorithm::Rs256, dir.join(file), password.and_then(pw))
             .unwrap_err();
         assert!(err.message().contains(expected), "{file}: {err}");
     }

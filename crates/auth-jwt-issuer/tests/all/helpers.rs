@@ -1,4 +1,6 @@
 //! Shared test helpers: fixture paths, decoding, independent verification.
+// The lean build (no default features) skips the tests of encrypted keys and keystores.
+#![cfg_attr(not(feature = "pkcs12"), allow(dead_code))]
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};

@@ -1,7 +1,13 @@
 //! Every key format the project generates (tests/keys/generate.sh) loads, signs, and verifies.
+#![cfg(all(
+    feature = "encrypted-pkcs8",
+    feature = "legacy-pem",
+    feature = "pkcs12",
+    feature = "ec-public-key"
+))]
 
 use auth_core::ErrorKind;
-use auth_jwt_issuer::{Algorithm, JwtIssuer};
+use auth_jwt_issuer::{Algorithm, JwtIssuer, SigningKey};
 use jsonwebtoken::Algorithm as Jwa;
 
 use crate::helpers::{key, pw, read, rsa_public, verify};
@@ -9,7 +15,7 @@ use crate::helpers::{key, pw, read, rsa_public, verify};
 fn sign_with_file(alg: Algorithm, file: &str, password: Option<&str>) -> auth_core::Result<String> {
     let issuer = JwtIssuer::builder()
         .issuer("key-format-test")
-        .key_file(alg, key(file), password.and_then(pw))
+        .signer(SigningKey::from_file(alg, key(file), password.and_then(pw))?)
         .build()?;
     Ok(issuer.issue()?.expose_secret().to_owned())
 }
@@ -53,7 +59,7 @@ fn in_memory_pem_and_der_load() {
         read("rsa-pbes2-aes256.pem"),
     ] {
         let issuer = JwtIssuer::builder()
-            .key_bytes(Algorithm::Rs256, bytes, pw("keypass"))
+            .signer(SigningKey::from_pem_or_der(Algorithm::Rs256, &bytes, pw("keypass")).unwrap())
             .build()
             .unwrap();
         verify(
@@ -75,7 +81,16 @@ fn pkcs12_keystores_from_openssl_and_keytool_load_by_alias_ignoring_case() {
     ];
     for (store, alias, public) in cases {
         let issuer = JwtIssuer::builder()
-            .key_store(Algorithm::Rs512, key(store), "storepass", alias, None)
+            .signer(
+                SigningKey::from_pkcs12_file(
+                    Algorithm::Rs512,
+                    key(store),
+                    "storepass",
+                    alias,
+                    None,
+                )
+                .unwrap(),
+            )
             .build()
             .unwrap_or_else(|e| panic!("{store} / {alias}: {e}"));
         verify(
@@ -89,12 +104,15 @@ fn pkcs12_keystores_from_openssl_and_keytool_load_by_alias_ignoring_case() {
 #[test]
 fn keystore_with_a_separate_key_password() {
     let issuer = JwtIssuer::builder()
-        .key_store(
-            Algorithm::Rs256,
-            key("rsa-separate-key-password.p12"),
-            "storepass",
-            "SEPARATE",
-            pw("keypass"),
+        .signer(
+            SigningKey::from_pkcs12_file(
+                Algorithm::Rs256,
+                key("rsa-separate-key-password.p12"),
+                "storepass",
+                "SEPARATE",
+                pw("keypass"),
+            )
+            .unwrap(),
         )
         .build()
         .unwrap();
@@ -104,27 +122,23 @@ fn keystore_with_a_separate_key_password() {
         &rsa_public("rsa-keytool.pub.pem"),
     );
 
-    let err = JwtIssuer::builder()
-        .key_store(
-            Algorithm::Rs256,
-            key("rsa-separate-key-password.p12"),
-            "storepass",
-            "separate",
-            None,
-        )
-        .build()
-        .unwrap_err();
+    let err = SigningKey::from_pkcs12_file(
+        Algorithm::Rs256,
+        key("rsa-separate-key-password.p12"),
+        "storepass",
+        "separate",
+        None,
+    )
+    .unwrap_err();
     assert!(err.message().contains("set `key_password`"), "{err}");
-    let err = JwtIssuer::builder()
-        .key_store(
-            Algorithm::Rs256,
-            key("rsa-separate-key-password.p12"),
-            "storepass",
-            "separate",
-            pw("wrong"),
-        )
-        .build()
-        .unwrap_err();
+    let err = SigningKey::from_pkcs12_file(
+        Algorithm::Rs256,
+        key("rsa-separate-key-password.p12"),
+        "storepass",
+        "separate",
+        pw("wrong"),
+    )
+    .unwrap_err();
     assert!(err.message().contains("check `key_password`"), "{err}");
 }
 
@@ -151,12 +165,15 @@ fn ec_and_ed25519_keys_sign_for_their_algorithms() {
 
     let keytool_ec = jsonwebtoken::DecodingKey::from_ec_pem(&read("ec-keytool.pub.pem")).unwrap();
     let issuer = JwtIssuer::builder()
-        .key_store(
-            Algorithm::Es256,
-            key("ec-keytool.p12"),
-            "storepass",
-            "javasigner",
-            None,
+        .signer(
+            SigningKey::from_pkcs12_file(
+                Algorithm::Es256,
+                key("ec-keytool.p12"),
+                "storepass",
+                "javasigner",
+                None,
+            )
+            .unwrap(),
         )
         .build()
         .unwrap();
@@ -236,7 +253,7 @@ fn load_errors_are_distinct_and_actionable() {
     let err = build_error(Algorithm::Rs256, "no-such-file.pem", None);
     assert_eq!(err.kind(), ErrorKind::KeyMaterial);
     assert!(
-        err.message().contains("no-such-file.pem` not found"),
+        err.message().contains("no-such-file.pem` does not exist"),
         "{err}"
     );
 
@@ -278,16 +295,14 @@ fn load_errors_are_distinct_and_actionable() {
     assert!(err.message().contains("neither PEM"), "{err}");
 
     let store = |password: &str, alias: &str| {
-        JwtIssuer::builder()
-            .key_store(
-                Algorithm::Rs256,
-                key("rsa-openssl3.p12"),
-                password,
-                alias,
-                None,
-            )
-            .build()
-            .unwrap_err()
+        SigningKey::from_pkcs12_file(
+            Algorithm::Rs256,
+            key("rsa-openssl3.p12"),
+            password,
+            alias,
+            None,
+        )
+        .unwrap_err()
     };
     let err = store("wrong-store-pass", "signer");
     assert!(
@@ -300,15 +315,11 @@ fn load_errors_are_distinct_and_actionable() {
         err.message().contains("alias `nobody` not found") && err.message().contains("`Signer`"),
         "{err}"
     );
-    let err = JwtIssuer::builder()
-        .key_store(Algorithm::Rs256, key("missing.p12"), "x", "y", None)
-        .build()
+    let err = SigningKey::from_pkcs12_file(Algorithm::Rs256, key("missing.p12"), "x", "y", None)
         .unwrap_err();
-    assert!(err.message().contains("missing.p12` not found"), "{err}");
-    let err = JwtIssuer::builder()
-        .key_store(Algorithm::Rs256, key("rsa.pem"), "x", "y", None)
-        .build()
-        .unwrap_err();
+    assert!(err.message().contains("missing.p12` does not exist"), "{err}");
+    let err =
+        SigningKey::from_pkcs12_file(Algorithm::Rs256, key("rsa.pem"), "x", "y", None).unwrap_err();
     assert!(
         err.message().contains("is not a readable PKCS#12 keystore"),
         "{err}"

@@ -4,7 +4,7 @@
 mod algorithms;
 mod ballerina;
 mod claims;
-mod config;
 mod helpers;
 mod key_formats;
+mod plain_formats;
 mod provider;

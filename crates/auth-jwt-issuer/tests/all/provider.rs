@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::{AuthProvider, ManualClock, Scheme};
-use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider};
+use auth_core::clock::ManualClock;
+use auth_core::{AuthProvider, Scheme};
+use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider, SigningKey};
 
 use crate::helpers::{at, decode};
 
@@ -12,7 +13,9 @@ fn provider(clock: &ManualClock, exp_time: u64) -> JwtProvider {
     let issuer = JwtIssuer::builder()
         .issuer("provider-test")
         .exp_time(Duration::from_secs(exp_time))
-        .hmac_secret(Algorithm::Hs256, "a shared secret of at least 32 bytes!")
+        .signer(
+            SigningKey::hmac(Algorithm::Hs256, "a shared secret of at least 32 bytes!").unwrap(),
+        )
         .clock(Arc::new(clock.clone()))
         .build()
         .unwrap();
