@@ -9,7 +9,8 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use auth_core::AuthProvider;
-use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider, SigningKey};
+use auth_jwt_issuer::{Algorithm, Backend, JwtIssuer, JwtProvider, SigningKey};
+use auth_keys::PrivateKey;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
@@ -31,7 +32,15 @@ fn issuer(alg: Algorithm, file: &str) -> JwtIssuer {
         .issuer("auth-jwt-issuer")
         .audience(["api"])
         .custom_claim("scp", "read write")
-        .signer(SigningKey::from_file(alg, key_path(file), None).expect("bench key loads"))
+        // ring, to compare with the raw ring signatures below (auth-bench compares both backends).
+        .signer(
+            SigningKey::with_backend(
+                alg,
+                &PrivateKey::from_file(key_path(file), None).expect("bench key loads"),
+                Backend::Ring,
+            )
+            .expect("bench key fits"),
+        )
         .build()
         .expect("bench issuer builds")
 }
