@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use auth_core::{
-    AuthProvider, CachedToken, Error, Result, Scheme, SecretString, Token, TokenCell, async_trait,
-};
+use auth_core::cache::StaticTokenCell;
+use auth_core::text::{TextRule, check_chars, check_text};
+use auth_core::{AuthProvider, Error, Result, Scheme, SecretString, Token, async_trait};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
@@ -15,9 +15,8 @@ use zeroize::Zeroizing;
 /// call hands out a clone of the same [`Token`].
 pub struct BasicProvider {
     username: String,
-    token: Token,
-    /// Per-thread copies of `token`, so threads never share a reference count on the hot path.
-    cell: TokenCell,
+    /// The token, as per-thread copies: threads never share a reference count on the hot path.
+    token: StaticTokenCell,
 }
 
 impl BasicProvider {
@@ -32,19 +31,18 @@ impl BasicProvider {
     pub fn new(username: impl Into<String>, password: impl Into<SecretString>) -> Result<Self> {
         let username = username.into();
         let password = password.into();
-        if username.is_empty() {
-            return Err(Error::invalid_config(
-                "Basic auth username is empty; set a non-empty username",
-            ));
-        }
+        check_text("the Basic auth username", &username, TextRule::NoControl)?;
         if username.contains(':') {
             return Err(Error::invalid_config(
                 "Basic auth username contains ':', which RFC 7617 forbids (the server splits \
                  user and password at the first colon); remove the colon",
             ));
         }
-        check_no_control("username", &username)?;
-        check_no_control("password", password.expose_secret())?;
+        check_chars(
+            "the Basic auth password",
+            password.expose_secret(),
+            TextRule::NoControl,
+        )?;
 
         // Both the plain and the encoded form are secrets: wipe the one we do not keep.
         let mut plain = Zeroizing::new(Vec::with_capacity(
@@ -57,25 +55,13 @@ impl BasicProvider {
         let token = Token::new(Scheme::Basic, encoded)?;
         Ok(Self {
             username,
-            cell: TokenCell::with(CachedToken::forever(token.clone())),
-            token,
+            token: StaticTokenCell::new(token),
         })
     }
 
     /// The username (not secret).
     pub fn username(&self) -> &str {
         &self.username
-    }
-}
-
-fn check_no_control(part: &str, text: &str) -> Result<()> {
-    match text.char_indices().find(|(_, c)| c.is_control()) {
-        None => Ok(()),
-        Some((at, c)) => Err(Error::invalid_config(format!(
-            "Basic auth {part} contains a control character (U+{:04X}) at byte {at}; CR, LF, \
-             NUL and other control characters are not allowed",
-            u32::from(c)
-        ))),
     }
 }
 
@@ -91,18 +77,11 @@ impl fmt::Debug for BasicProvider {
 #[async_trait]
 impl AuthProvider for BasicProvider {
     async fn token(&self) -> Result<Token> {
-        Ok(self
-            .cell
-            .get()
-            .map_or_else(|| self.token.clone(), |cached| cached.token))
+        Ok(self.token.get())
     }
 
     fn token_now(&self) -> Option<Token> {
-        Some(
-            self.cell
-                .get()
-                .map_or_else(|| self.token.clone(), |cached| cached.token),
-        )
+        Some(self.token.get())
     }
 }
 
@@ -145,21 +124,14 @@ mod tests {
         let cases = [
             ("", "pw", "username is empty"),
             ("a:b", "pw", "contains ':'"),
-            (
-                "al\nice",
-                "pw",
-                "username contains a control character (U+000A)",
-            ),
+            ("al\nice", "pw", "username contains a line feed (LF) at byte 2"),
             (
                 "alice",
                 "p\r\nw",
-                "password contains a control character (U+000D)",
+                "password contains a carriage return (CR) at byte 1",
             ),
-            (
-                "alice",
-                "p\0w",
-                "password contains a control character (U+0000)",
-            ),
+            ("alice", "p\0w", "password contains a NUL character at byte 1"),
+            ("alice", "p\u{7f}w", "password contains a control character (U+007F)"),
         ];
         for (user, password, expected) in cases {
             let err = BasicProvider::new(user, password).unwrap_err();

@@ -1,16 +1,20 @@
 //! A bearer token read from a file and re-read when the file changes.
 
 use std::fs::Metadata;
-use std::io::ErrorKind as IoErrorKind;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use auth_core::{CachedToken, Clock, Error, Result, SecretString, SystemClock, Token, TokenCell};
-use zeroize::Zeroizing;
+use auth_core::cache::{CachedToken, TokenCell};
+use auth_core::clock::unix_nanos;
+use auth_core::file::{MAX_SECRET_FILE_BYTES, read_bounded};
+use auth_core::{Clock, Error, ErrorKind, Result, SecretString, SystemClock, Token};
 
 use crate::validate::bearer_token;
+
+/// The default time the last good token is served while its file is missing or bad.
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
 
 /// How a file-backed [`BearerProvider`](crate::BearerProvider) watches its file.
 #[derive(Clone, Debug)]
@@ -19,6 +23,10 @@ pub struct FileOptions {
     /// The longest time a changed file can go unnoticed (default 1 s). Zero checks the file's
     /// metadata on every call (it is still read only when it changed).
     pub check_interval: Duration,
+    /// How long the last good token is still served while the file is missing, empty,
+    /// unreadable or holds an invalid token (default [`DEFAULT_GRACE_PERIOD`]); after that,
+    /// calls fail until the file is good again.
+    pub grace_period: Duration,
     /// The clock the interval is measured with (default: the system clock).
     pub clock: Arc<dyn Clock>,
 }
@@ -27,6 +35,7 @@ impl Default for FileOptions {
     fn default() -> Self {
         Self {
             check_interval: Duration::from_secs(1),
+            grace_period: DEFAULT_GRACE_PERIOD,
             clock: Arc::new(SystemClock::new()),
         }
     }
@@ -37,6 +46,13 @@ impl FileOptions {
     #[must_use]
     pub fn check_interval(mut self, interval: Duration) -> Self {
         self.check_interval = interval;
+        self
+    }
+
+    /// Sets [`grace_period`](Self::grace_period).
+    #[must_use]
+    pub fn grace_period(mut self, grace: Duration) -> Self {
+        self.grace_period = grace;
         self
     }
 
@@ -71,120 +87,214 @@ impl Fingerprint {
     }
 }
 
-struct Loaded {
-    token: Token,
-    fingerprint: Fingerprint,
+/// What the last look at the file found.
+#[derive(Default)]
+struct Seen {
+    /// The fingerprint of the file the current token came from (`None`: read it again).
+    fingerprint: Option<Fingerprint>,
+    /// Since when the file has been bad, while the last good token is still served.
+    failing_since: Option<SystemTime>,
 }
 
 pub(crate) struct FileSource {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     path: PathBuf,
     options: FileOptions,
     /// The current token: per-thread copies, no shared reference count on the hot path.
     cell: TokenCell,
-    /// Milliseconds since the Unix epoch before which the file is not looked at again.
-    next_check_ms: AtomicU64,
-    /// The fingerprint of the file the current token came from (`None`: read it again). Only
-    /// one caller checks and re-reads the file at a time; the others keep the current token.
-    reload: Mutex<Option<Fingerprint>>,
+    /// Nanoseconds since the Unix epoch before which the file is not looked at again.
+    next_check: AtomicU64,
+    /// Set while one caller checks the file; the others keep the current token meanwhile.
+    checking: AtomicBool,
+    seen: Mutex<Seen>,
     /// How many times the file's contents were read (for tests and diagnostics).
     reads: AtomicU64,
 }
 
 impl FileSource {
     pub(crate) fn open(path: PathBuf, options: FileOptions) -> Result<Self> {
-        let loaded = read_token(&path)?;
-        let source = Self {
+        let (token, fingerprint) = read_token(&path)?;
+        let cell = TokenCell::new();
+        cell.set(Some(CachedToken::new(token)));
+        let inner = Inner {
             path,
-            cell: TokenCell::with(CachedToken::forever(loaded.token)),
-            next_check_ms: AtomicU64::new(0),
-            reload: Mutex::new(Some(loaded.fingerprint)),
+            cell,
+            next_check: AtomicU64::new(0),
+            checking: AtomicBool::new(false),
+            seen: Mutex::new(Seen {
+                fingerprint: Some(fingerprint),
+                failing_since: None,
+            }),
             reads: AtomicU64::new(1),
             options,
         };
-        source.schedule_next_check(source.options.clock.now());
-        Ok(source)
+        inner.schedule_next_check(inner.options.clock.now());
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     pub(crate) fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
     }
 
-    pub(crate) fn token(&self) -> Result<Token> {
-        let now = self.options.clock.now();
-        if millis(now) < self.next_check_ms.load(Ordering::Acquire) {
-            return self.current_token();
+    /// The current token when no check of the file is due; never touches the file.
+    pub(crate) fn token_now(&self) -> Option<Token> {
+        let inner = &self.inner;
+        if unix_nanos(inner.options.clock.now()) >= inner.next_check.load(Ordering::Acquire) {
+            return None;
         }
-        let Ok(mut fingerprint) = self.reload.try_lock() else {
-            // Someone else is checking right now; the token we have is as good as theirs was.
-            return self.current_token();
-        };
-        let metadata = std::fs::metadata(&self.path).map_err(|e| read_error(&self.path, &e))?;
-        if fingerprint.as_ref() != Some(&Fingerprint::of(&metadata)) {
-            let loaded = read_token(&self.path)?;
-            self.reads.fetch_add(1, Ordering::Relaxed);
-            self.cell.set(Some(CachedToken::forever(loaded.token)));
-            *fingerprint = Some(loaded.fingerprint);
-        }
-        self.schedule_next_check(now);
-        self.current_token()
+        inner.current()
     }
 
-    fn current_token(&self) -> Result<Token> {
-        self.cell
-            .get()
-            .map(|cached| cached.token)
-            .ok_or_else(|| Error::other("the bearer token file has no token loaded"))
+    pub(crate) async fn token(&self) -> Result<Token> {
+        let inner = &self.inner;
+        let now = inner.options.clock.now();
+        if unix_nanos(now) < inner.next_check.load(Ordering::Acquire)
+            || inner
+                .checking
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            // Not due, or someone else is checking: the token we have is as good as theirs.
+            return inner.current().ok_or_else(|| inner.failed_for_good());
+        }
+        let checked = Arc::clone(inner);
+        let outcome = run_blocking(move || checked.check(now)).await;
+        inner.checking.store(false, Ordering::Release);
+        outcome
     }
 
     /// A 401 for the current token: check and re-read the file on the next call, even if its
     /// metadata looks unchanged (a rewrite within the file system's timestamp resolution).
     pub(crate) fn invalidate(&self, rejected: &Token) {
-        let mut fingerprint = self.reload.lock().unwrap_or_else(PoisonError::into_inner);
-        if self
+        let inner = &self.inner;
+        if inner
             .cell
             .get()
-            .is_some_and(|cached| cached.token.same_credential(rejected))
+            .is_some_and(|cached| cached.token().same_credential(rejected))
         {
-            *fingerprint = None;
-            self.next_check_ms.store(0, Ordering::Release);
+            inner
+                .seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .fingerprint = None;
+            inner.next_check.store(0, Ordering::Release);
         }
-    }
-
-    fn schedule_next_check(&self, now: SystemTime) {
-        let next = millis(now).saturating_add(
-            u64::try_from(self.options.check_interval.as_millis()).unwrap_or(u64::MAX),
-        );
-        self.next_check_ms.store(next, Ordering::Release);
     }
 
     #[cfg(test)]
     fn reads(&self) -> u64 {
-        self.reads.load(Ordering::Relaxed)
+        self.inner.reads.load(Ordering::Relaxed)
     }
 }
 
-fn millis(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+impl Inner {
+    fn current(&self) -> Option<Token> {
+        self.cell.get().map(CachedToken::into_token)
+    }
+
+    fn failed_for_good(&self) -> Error {
+        Error::invalid_config(format!(
+            "bearer token file `{}` has been unusable for longer than the grace period; fix the \
+             file (it is read again at the next check)",
+            self.path.display()
+        ))
+    }
+
+    /// Looks at the file (blocking) and re-reads it if it changed.
+    fn check(&self, now: SystemTime) -> Result<Token> {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = std::fs::metadata(&self.path)
+            .map_err(|e| file_error(&self.path, &e))
+            .and_then(|metadata| {
+                if seen.fingerprint.as_ref() == Some(&Fingerprint::of(&metadata)) {
+                    return Ok(None);
+                }
+                self.reads.fetch_add(1, Ordering::Relaxed);
+                read_token(&self.path).map(Some)
+            });
+        self.schedule_next_check(now);
+        match result {
+            Ok(unchanged_or_new) => {
+                if let Some((token, fingerprint)) = unchanged_or_new {
+                    self.cell.set(Some(CachedToken::new(token)));
+                    seen.fingerprint = Some(fingerprint);
+                }
+                seen.failing_since = None;
+                self.current().ok_or_else(|| self.failed_for_good())
+            }
+            Err(error) => {
+                // Read again once the file comes back, whatever its metadata.
+                seen.fingerprint = None;
+                let since = *seen.failing_since.get_or_insert(now);
+                let within_grace = now
+                    .duration_since(since)
+                    .map_or(true, |bad_for| bad_for <= self.options.grace_period);
+                match self.current() {
+                    Some(last_good) if within_grace => {
+                        tracing::warn!(
+                            target: "auth_bearer",
+                            error = %error,
+                            "bearer token file unusable; serving the last good token within the grace period"
+                        );
+                        Ok(last_good)
+                    }
+                    _ => {
+                        self.cell.set(None);
+                        Err(error)
+                    }
+                }
+            }
+        }
+    }
+
+    fn schedule_next_check(&self, now: SystemTime) {
+        let interval = u64::try_from(self.options.check_interval.as_nanos()).unwrap_or(u64::MAX);
+        self.next_check
+            .store(unix_nanos(now).saturating_add(interval), Ordering::Release);
+    }
 }
 
-fn read_error(path: &Path, error: &std::io::Error) -> Error {
-    let what = match error.kind() {
-        IoErrorKind::NotFound => "does not exist".to_owned(),
-        IoErrorKind::PermissionDenied => "cannot be read (permission denied)".to_owned(),
+/// Runs `work` on Tokio's blocking threads when a Tokio runtime is current, inline otherwise
+/// (a caller on another executor, or none, is allowed to block).
+async fn run_blocking(work: impl FnOnce() -> Result<Token> + Send + 'static) -> Result<Token> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime.spawn_blocking(work).await.unwrap_or_else(|e| {
+            Err(Error::other(format!(
+                "the check of the bearer token file did not finish ({e}); the runtime is \
+                 shutting down"
+            )))
+        }),
+        Err(_) => work(),
+    }
+}
+
+fn file_error(path: &Path, error: &std::io::Error) -> Error {
+    let reason = match error.kind() {
+        std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "cannot be read (permission denied)".to_owned(),
         _ => format!("cannot be read ({error})"),
     };
     Error::invalid_config(format!(
-        "bearer token file `{}` {what}; check the path",
+        "bearer token file `{}` {reason}; check the path",
         path.display()
     ))
 }
 
-fn read_token(path: &Path) -> Result<Loaded> {
+fn read_token(path: &Path) -> Result<(Token, Fingerprint)> {
     // Fingerprint before reading: if the file changes in between, the next check sees a
     // different fingerprint and reads it again, so a rotation is never missed.
-    let metadata = std::fs::metadata(path).map_err(|e| read_error(path, &e))?;
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| read_error(path, &e))?);
+    let metadata = std::fs::metadata(path).map_err(|e| file_error(path, &e))?;
+    let bytes = read_bounded(
+        path,
+        "bearer token file",
+        MAX_SECRET_FILE_BYTES,
+        ErrorKind::InvalidConfig,
+    )?;
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Err(Error::invalid_config(format!(
             "bearer token file `{}` is not UTF-8 text",
@@ -196,15 +306,13 @@ fn read_token(path: &Path) -> Result<Loaded> {
         SecretString::from(text),
         &format!("bearer token file `{}`", path.display()),
     )?;
-    Ok(Loaded {
-        token,
-        fingerprint: Fingerprint::of(&metadata),
-    })
+    Ok((token, Fingerprint::of(&metadata)))
 }
 
 #[cfg(test)]
 mod tests {
-    use auth_core::{AuthProvider, ErrorKind, ManualClock};
+    use auth_core::clock::ManualClock;
+    use auth_core::{AuthProvider, ErrorKind};
 
     use super::*;
     use crate::BearerProvider;
@@ -216,35 +324,36 @@ mod tests {
         std::fs::rename(&tmp, path).unwrap();
     }
 
-    #[test]
-    fn rotation_is_picked_up_and_unchanged_file_is_not_reread() {
+    fn options(clock: &ManualClock, interval: u64) -> FileOptions {
+        FileOptions::default()
+            .check_interval(Duration::from_secs(interval))
+            .clock(Arc::new(clock.clone()))
+    }
+
+    #[tokio::test]
+    async fn rotation_is_picked_up_and_unchanged_file_is_not_reread() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("token");
         write(&path, "first-token\n");
         let clock = ManualClock::starting_now();
-        let options = FileOptions::default()
-            .check_interval(Duration::from_secs(10))
-            .clock(Arc::new(clock.clone()));
-        let source = FileSource::open(path.clone(), options).unwrap();
-        assert_eq!(source.token().unwrap().expose_credential(), "first-token");
+        let source = FileSource::open(path.clone(), options(&clock, 10)).unwrap();
+        assert_eq!(source.token().await.unwrap().expose_credential(), "first-token");
 
         for _ in 0..100 {
-            assert_eq!(source.token().unwrap().expose_credential(), "first-token");
+            assert_eq!(source.token().await.unwrap().expose_credential(), "first-token");
         }
         clock.advance(Duration::from_secs(11));
-        assert_eq!(source.token().unwrap().expose_credential(), "first-token");
-        assert_eq!(
-            source.reads(),
-            1,
-            "an unchanged file must not be read again"
-        );
+        assert!(source.token_now().is_none(), "a due check is left to token()");
+        assert_eq!(source.token().await.unwrap().expose_credential(), "first-token");
+        assert_eq!(source.reads(), 1, "an unchanged file must not be read again");
 
         write(&path, "second-token-longer\r\n");
         // Within the interval, the old token is still served without touching the file.
-        assert_eq!(source.token().unwrap().expose_credential(), "first-token");
+        assert_eq!(source.token().await.unwrap().expose_credential(), "first-token");
+        assert_eq!(source.token_now().unwrap().expose_credential(), "first-token");
         clock.advance(Duration::from_secs(11));
         assert_eq!(
-            source.token().unwrap().expose_credential(),
+            source.token().await.unwrap().expose_credential(),
             "second-token-longer"
         );
         assert_eq!(source.reads(), 2);
@@ -256,10 +365,7 @@ mod tests {
         let path = dir.path().join("token");
         write(&path, "old");
         let clock = ManualClock::starting_now();
-        let options = FileOptions::default()
-            .check_interval(Duration::from_secs(3600))
-            .clock(Arc::new(clock));
-        let provider = BearerProvider::from_file_with(&path, options).unwrap();
+        let provider = BearerProvider::from_file_with(&path, options(&clock, 3600)).unwrap();
         let old = provider.token().await.unwrap();
         write(&path, "rotated");
         assert_eq!(provider.token().await.unwrap().expose_credential(), "old");
@@ -295,16 +401,74 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_rotation_is_reported_and_recovered_from() {
+    fn special_and_oversized_files_are_refused_without_blocking() {
+        let err = BearerProvider::from_file("/dev/zero").unwrap_err();
+        assert!(err.message().contains("is not a regular file (a device)"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let err = BearerProvider::from_file(dir.path()).unwrap_err();
+        assert!(err.message().contains("(a directory)"), "{err}");
+        // A FIFO with no writer would block `open` forever.
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|status| status.success()) {
+            let err = BearerProvider::from_file(&fifo).unwrap_err();
+            assert!(err.message().contains("(a FIFO)"), "{err}");
+        } else {
+            eprintln!("SKIPPED the FIFO case: `mkfifo` is not available here");
+        }
+        let big = dir.path().join("big");
+        write(&big, &"a".repeat(64 * 1024 + 1));
+        let err = BearerProvider::from_file(&big).unwrap_err();
+        assert!(err.message().contains("is larger than 65536 bytes"), "{err}");
+        write(&big, &"a".repeat(64 * 1024));
+        assert!(BearerProvider::from_file(&big).is_ok(), "64 KiB exactly is fine");
+    }
+
+    #[tokio::test]
+    async fn a_briefly_missing_or_empty_file_keeps_the_last_good_token_for_the_grace_period() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("token");
         write(&path, "good");
-        let options = FileOptions::default().check_interval(Duration::ZERO);
+        let clock = ManualClock::starting_now();
+        let options = options(&clock, 0).grace_period(Duration::from_secs(30));
         let source = FileSource::open(path.clone(), options).unwrap();
+
+        // A non-atomic rotation: truncated, then gone for a moment.
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(source.token().await.unwrap().expose_credential(), "good");
+        std::fs::remove_file(&path).unwrap();
+        clock.advance(Duration::from_secs(29));
+        assert_eq!(source.token().await.unwrap().expose_credential(), "good");
+        clock.advance(Duration::from_secs(2));
+        let err = source.token().await.unwrap_err();
+        assert!(err.message().contains("does not exist"), "{err}");
+        assert!(source.token_now().is_none());
+        let err = source.token().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+
+        write(&path, "rotated");
+        assert_eq!(source.token().await.unwrap().expose_credential(), "rotated");
+        // The grace period starts again at the next failure.
         write(&path, "bad token");
-        assert!(source.token().unwrap_err().message().contains("a space"));
-        write(&path, "good-again");
-        assert_eq!(source.token().unwrap().expose_credential(), "good-again");
+        assert_eq!(source.token().await.unwrap().expose_credential(), "rotated");
+    }
+
+    #[test]
+    fn a_file_check_without_a_tokio_runtime_runs_inline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        write(&path, "first");
+        let clock = ManualClock::starting_now();
+        let source = FileSource::open(path.clone(), options(&clock, 0)).unwrap();
+        write(&path, "second");
+        let token = std::pin::pin!(source.token());
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match token.poll(&mut context) {
+            std::task::Poll::Ready(token) => {
+                assert_eq!(token.unwrap().expose_credential(), "second");
+            }
+            std::task::Poll::Pending => panic!("without a runtime the check must not wait"),
+        }
     }
 
     #[test]

@@ -31,5 +31,5 @@ mod file;
 mod provider;
 mod validate;
 
-pub use file::FileOptions;
+pub use file::{DEFAULT_GRACE_PERIOD, FileOptions};
 pub use provider::BearerProvider;

@@ -3,9 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use auth_core::{
-    AuthProvider, CachedToken, Error, Result, SecretString, Token, TokenCell, async_trait,
-};
+use auth_core::cache::StaticTokenCell;
+use auth_core::{AuthProvider, Error, Result, SecretString, Token, async_trait};
 
 use crate::file::{FileOptions, FileSource};
 use crate::validate::bearer_token;
@@ -22,10 +21,10 @@ pub struct BearerProvider {
 
 enum Source {
     /// The cell hands each thread its own copy (no shared reference count on the hot path).
-    Static(TokenCell),
+    Static(StaticTokenCell),
     Env {
         var: String,
-        cell: TokenCell,
+        cell: StaticTokenCell,
     },
     File(FileSource),
 }
@@ -41,7 +40,7 @@ impl BearerProvider {
     pub fn new(token: impl Into<SecretString>) -> Result<Self> {
         let token = bearer_token(token.into(), "the bearer token")?;
         Ok(Self {
-            source: Source::Static(TokenCell::with(CachedToken::forever(token))),
+            source: Source::Static(StaticTokenCell::new(token)),
         })
     }
 
@@ -73,29 +72,36 @@ impl BearerProvider {
         Ok(Self {
             source: Source::Env {
                 var: var.to_owned(),
-                cell: TokenCell::with(CachedToken::forever(token)),
+                cell: StaticTokenCell::new(token),
             },
         })
     }
 
     /// Reads the token from the file at `path` now, and again whenever the file changes.
     ///
-    /// A trailing line break is trimmed. The file's metadata (modification time, size and, on
-    /// Unix, device and inode) is checked at most once a second, so the file is neither read nor
-    /// even looked at on every request; it is re-read only when the metadata changed, which
-    /// also catches the atomic symlink swap Kubernetes uses to rotate mounted secrets. A call to
+    /// A trailing line break is trimmed. The file must be a regular file (a symlink to one is
+    /// fine) of at most 64 KiB. Its metadata (modification time, size and, on Unix, device and
+    /// inode) is checked at most once a second, so the file is neither read nor even looked at
+    /// on every request; it is re-read only when the metadata changed, which also catches the
+    /// atomic symlink swap Kubernetes uses to rotate mounted secrets. A call to
     /// [`invalidate`](AuthProvider::invalidate) with the current token (the server answered
-    /// 401) makes the next call check the file at once. See [`from_file_with`](Self::from_file_with)
-    /// to change the interval or the clock.
+    /// 401) makes the next call check the file at once.
     ///
-    /// The check uses blocking file-system calls; on a tiny file they take microseconds.
+    /// The checks run in [`token`](AuthProvider::token), on Tokio's blocking threads when a
+    /// Tokio runtime is current, so a slow file system never stalls the async workers;
+    /// [`token_now`](AuthProvider::token_now) never touches the file.
+    ///
+    /// When a rotation leaves the file briefly missing, empty or unreadable (a writer that
+    /// truncates and rewrites in place), the last good token is served for a grace period
+    /// (default 30 s) before calls fail. See [`from_file_with`](Self::from_file_with) to change
+    /// the interval, the grace period or the clock.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) when the file cannot
-    /// be read or holds an invalid token. The same errors can come from a later
-    /// [`token`](AuthProvider::token) call when a rotation leaves a bad file; the last good
-    /// token is not served in that case, and the next call tries again.
+    /// be read, is not a regular file, is larger than 64 KiB or holds an invalid token. The
+    /// same errors can come from a later [`token`](AuthProvider::token) call when the file
+    /// stays bad longer than the grace period; the next call after it is fixed recovers.
     pub fn from_file(path: impl Into<PathBuf>) -> Result<Self> {
         Self::from_file_with(path, FileOptions::default())
     }
@@ -128,20 +134,15 @@ impl fmt::Debug for BearerProvider {
 impl AuthProvider for BearerProvider {
     async fn token(&self) -> Result<Token> {
         match &self.source {
-            Source::Static(cell) | Source::Env { cell, .. } => cell
-                .get()
-                .map(|cached| cached.token)
-                .ok_or_else(|| Error::other("the bearer token cell is empty")),
-            Source::File(file) => file.token(),
+            Source::Static(cell) | Source::Env { cell, .. } => Ok(cell.get()),
+            Source::File(file) => file.token().await,
         }
     }
 
     fn token_now(&self) -> Option<Token> {
         match &self.source {
-            Source::Static(cell) | Source::Env { cell, .. } => {
-                cell.get().map(|cached| cached.token)
-            }
-            Source::File(file) => file.token().ok(),
+            Source::Static(cell) | Source::Env { cell, .. } => Some(cell.get()),
+            Source::File(file) => file.token_now(),
         }
     }
 
