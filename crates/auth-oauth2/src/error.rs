@@ -26,20 +26,21 @@ use crate::transport::TransportErrorKind;
 /// It never holds a secret, a token or a response body; `error_description` is shortened and
 /// any credential of the request that the server echoed back is blanked out.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TokenEndpointError(pub(crate) Box<Details>);
+pub struct TokenEndpointError(Box<Details>);
 
 /// The fields of a [`TokenEndpointError`], boxed so that results stay small.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Details {
-    pub(crate) endpoint: String,
-    pub(crate) grant: &'static str,
-    pub(crate) problem: Problem,
-    pub(crate) status: Option<u16>,
-    pub(crate) oauth_error: Option<String>,
-    pub(crate) description: Option<String>,
-    pub(crate) error_uri: Option<String>,
-    pub(crate) retry_after: Option<Duration>,
-    pub(crate) attempts: u32,
+struct Details {
+    endpoint: String,
+    grant: &'static str,
+    problem: Problem,
+    status: Option<u16>,
+    oauth_error: Option<String>,
+    description: Option<String>,
+    error_uri: Option<String>,
+    retry_after: Option<Duration>,
+    attempts: u32,
+    note: Option<&'static str>,
 }
 
 /// The class of failure.
@@ -51,7 +52,7 @@ pub(crate) enum Problem {
     Status,
     /// A 2xx response that is not a usable token response.
     Malformed(String),
-    /// The provider refuses to run (no runtime, the refresh task died, ...).
+    /// The provider could not run the request (a signer failed, the refresh task panicked).
     Internal(String),
 }
 
@@ -67,7 +68,58 @@ impl TokenEndpointError {
             error_uri: None,
             retry_after: None,
             attempts: 1,
+            note: None,
         }))
+    }
+
+    /// An answer with a non-2xx `status`.
+    pub(crate) fn from_status(endpoint: &str, grant: &'static str, status: u16) -> Self {
+        let mut error = Self::new(endpoint, grant, Problem::Status);
+        error.0.status = Some(status);
+        error
+    }
+
+    /// The same, with a 2xx `status` whose body was not usable.
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.0.status = Some(status);
+        self
+    }
+
+    /// The same, with the OAuth error fields (RFC 6749 §5.2), already cleaned.
+    pub(crate) fn with_oauth_error(
+        mut self,
+        error: Option<String>,
+        description: Option<String>,
+        error_uri: Option<String>,
+    ) -> Self {
+        self.0.oauth_error = error;
+        self.0.description = description;
+        self.0.error_uri = error_uri;
+        self
+    }
+
+    /// The same, with a description of a body that carried no OAuth error.
+    pub(crate) fn with_description(mut self, description: String) -> Self {
+        self.0.description = Some(description);
+        self
+    }
+
+    /// The same, with the server's `Retry-After`.
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.0.retry_after = retry_after;
+        self
+    }
+
+    /// The same, counting `attempts` requests.
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.0.attempts = attempts;
+        self
+    }
+
+    /// The same, with a sentence that explains a likely cause.
+    pub(crate) fn with_note(mut self, note: &'static str) -> Self {
+        self.0.note = Some(note);
+        self
     }
 
     /// The endpoint that failed, without query string or user info.
@@ -201,53 +253,28 @@ impl fmt::Display for TokenEndpointError {
         if self.0.attempts > 1 {
             write!(f, " after {} attempts", self.0.attempts)?;
         }
-        f.write_str(self.advice())
+        f.write_str(self.advice())?;
+        if let Some(note) = self.0.note {
+            write!(f, " ({note})")?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for TokenEndpointError {}
-
-/// Cuts server-supplied text to something safe to show: at most `max` characters, no control
-/// characters, and none of `secrets`.
-pub(crate) fn sanitize(text: &str, secrets: &[&str], max: usize) -> String {
-    let mut clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        clean = clean.replace(secret, "[redacted]");
-    }
-    if clean.chars().count() > max {
-        clean = clean.chars().take(max).collect::<String>() + "…";
-    }
-    clean
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sanitize_blanks_secrets_controls_and_length() {
-        assert_eq!(
-            sanitize("bad secret s3cr3t-value\r\nX: y", &["s3cr3t-value"], 100),
-            "bad secret [redacted]  X: y"
-        );
-        assert_eq!(sanitize("abcdef", &[], 3), "abc…");
-        assert_eq!(
-            sanitize("short ab", &["ab"], 100),
-            "short ab",
-            "tiny secrets are not matched"
-        );
-    }
-
-    #[test]
     fn display_names_endpoint_status_error_and_advice() {
-        let mut err =
-            TokenEndpointError::new("https://idp/token", "client_credentials", Problem::Status);
-        err.0.status = Some(401);
-        err.0.oauth_error = Some("invalid_client".into());
-        err.0.description = Some("Client authentication failed".into());
+        let err = TokenEndpointError::from_status("https://idp/token", "client_credentials", 401)
+            .with_oauth_error(
+                Some("invalid_client".into()),
+                Some("Client authentication failed".into()),
+                None,
+            );
         assert_eq!(
             err.to_string(),
             "client_credentials token request to https://idp/token failed: HTTP 401, invalid_client \
@@ -256,7 +283,7 @@ mod tests {
         );
         assert!(!err.is_transient());
         assert_eq!(err.to_core().kind(), ErrorKind::Rejected);
-        err.0.status = Some(503);
+        let err = err.with_status(503);
         assert!(err.is_transient());
         assert!(err.to_core().is_retryable());
     }

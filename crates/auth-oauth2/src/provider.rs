@@ -1,32 +1,29 @@
 //! The provider: a lock-free cache in front of a single-flight, cancel-safe refresh.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
-use auth_core::{
-    AuthProvider, CachedToken, Clock, CoarseClock, Result, SecretString, Token, TokenCell,
-    async_trait,
-};
-use tokio::sync::watch;
+use auth_core::cache::CoarseClock;
+use auth_core::{AuthProvider, Clock, Result, SecretString, Token, async_trait};
 use tracing::Instrument as _;
+use tracing::instrument::WithSubscriber as _;
 
+use crate::cache::TokenCache;
+use crate::checked::CheckedConfig;
 use crate::config::OAuth2Config;
-use crate::error::{Problem, TokenEndpointError, sanitize};
-use crate::plan::{AssertionPlan, ClientAuth, EndpointPlan, GrantPlan, Plan};
-use crate::request::{self, Step};
-use crate::response::{self, TokenResponse};
+use crate::fetch::{Fetcher, Outcome};
+use crate::flight::{CatchUnwind, Flight, Join, Waiter, panicked};
 use crate::retry::RetryPolicy;
+use crate::runtime::Executor;
 use crate::transport::TokenTransport;
 
 /// The default point, as a fraction of a token's validity, after which a background renewal
 /// starts while callers keep getting the current token.
 pub const DEFAULT_REFRESH_AHEAD: f64 = 0.8;
 
-/// The longest a provider waits before sending another request after a permanent failure
-/// (`invalid_client`, ...); the wait starts at one second and doubles.
-pub const MAX_FAILURE_PENALTY: Duration = Duration::from_secs(60);
+/// The default longest time one token request may take, whatever the transport does.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Gets OAuth2 access tokens, caches them, renews them, and hands out `Bearer` tokens.
 ///
@@ -35,72 +32,57 @@ pub const MAX_FAILURE_PENALTY: Duration = Duration::from_secs(60);
 /// - **Readers never wait** while a valid token exists: the cache is read without a lock.
 /// - **Single flight**: however many callers find the token expired, one request is sent and
 ///   all of them get its result.
-/// - **Cancel-safe**: the request runs on a spawned Tokio task, so a caller that is dropped
-///   mid-refresh does not abort it, and a rotated refresh token is never lost.
+/// - **Independent of the callers' runtimes**: token requests run on a small background thread
+///   (one per process, started on first use) or a runtime you name
+///   ([`OAuth2ProviderBuilder::runtime`]). A caller that is dropped mid-refresh does not abort
+///   it, so a rotated refresh token is never lost; callers on any runtime, or on none (a
+///   blocking program polling with any executor), get the result.
 /// - **Refresh-ahead**: after [`DEFAULT_REFRESH_AHEAD`] of a token's validity one background
 ///   renewal starts; callers keep the current token meanwhile.
 /// - **Retries** transient failures within one call ([`RetryPolicy`]); after a permanent
-///   failure, calls during a short, doubling penalty get the same error without a request.
-///
-/// The provider needs a Tokio runtime when it must fetch a token.
+///   failure, calls during a short, doubling penalty get the same error without a request. A
+///   request that panics fails its waiters with an error and earns the same penalty.
 ///
 /// ```no_run
 /// # async fn example(transport: std::sync::Arc<dyn auth_oauth2::TokenTransport>) -> auth_core::Result<()> {
 /// use auth_core::AuthProvider;
-/// use auth_oauth2::{OAuth2Config, OAuth2Provider};
+/// use auth_oauth2::{ClientAuth, OAuth2Config, OAuth2Provider};
 ///
-/// let config = OAuth2Config::client_credentials("https://idp.example/token", "svc", "s3cr3t")
-///     .scopes(["read"]);
+/// let config = OAuth2Config::client_credentials(
+///     "https://idp.example/token",
+///     ClientAuth::basic("svc", "s3cr3t"),
+/// )
+/// .scopes(["read"]);
 /// let provider = OAuth2Provider::new(config, transport)?;
 /// let token = provider.token().await?; // `Bearer <access token>`
 /// # let _ = token;
 /// # Ok(())
 /// # }
 /// ```
+///
+/// # Refresh tokens that rotate
+///
+/// A server that rotates refresh tokens revokes the old one when it issues a new one. The
+/// provider keeps the newest refresh token of every response, before anything else in it is
+/// checked. If a refresh request got no answer (a timeout, a reset) it is retried with the same
+/// refresh token; a server that had processed the first attempt answers `invalid_grant`. The
+/// password and jwt-bearer grants then run the grant again (unless
+/// `fallback_on_invalid_grant(false)`); the refresh-token grant cannot, and fails with an error
+/// that says the refresh token may have been used by the lost attempt.
 #[derive(Clone)]
 pub struct OAuth2Provider {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    plan: Plan,
-    transport: Arc<dyn TokenTransport>,
-    refresh_transport: Arc<dyn TokenTransport>,
-    clock: Arc<dyn Clock>,
-    retry: RetryPolicy,
-    refresh_ahead: Option<f64>,
-    /// The current token (valid until `issued + expires_in - clock_skew`, renewed in the
-    /// background from `renew_from`), read with no lock and no shared writes.
-    current: TokenCell,
-    /// The `renew_from` (nanoseconds since the epoch) of the token whose background renewal
-    /// has started. Keyed by token rather than a flag reset on store, so a reader still holding
-    /// the previous token cannot claim the new token's renewal.
-    ahead_started_for: AtomicU64,
-    state: Mutex<State>,
+    fetcher: Fetcher,
+    cache: TokenCache,
+    flight: Flight,
+    executor: Executor,
 }
 
-type Outcome = std::result::Result<Token, TokenEndpointError>;
-
-#[derive(Default)]
-struct State {
-    inflight: Option<watch::Receiver<Option<Outcome>>>,
-    refresh_token: Option<SecretString>,
-    penalty: Option<Penalty>,
-}
-
-struct Penalty {
-    until: SystemTime,
-    error: TokenEndpointError,
-    streak: u32,
-}
-
-enum Join {
-    Ready(Outcome),
-    Wait(watch::Receiver<Option<Outcome>>),
-}
-
-/// Builds an [`OAuth2Provider`] with non-default clock, retries, refresh-ahead or a separate
-/// refresh transport.
+/// Builds an [`OAuth2Provider`] with a non-default clock, retries, refresh-ahead, runtime or a
+/// separate refresh transport.
 #[must_use]
 pub struct OAuth2ProviderBuilder {
     config: OAuth2Config,
@@ -109,6 +91,8 @@ pub struct OAuth2ProviderBuilder {
     clock: Arc<dyn Clock>,
     retry: RetryPolicy,
     refresh_ahead: Option<f64>,
+    request_timeout: Duration,
+    executor: Executor,
 }
 
 impl fmt::Debug for OAuth2ProviderBuilder {
@@ -122,7 +106,7 @@ impl fmt::Debug for OAuth2ProviderBuilder {
 }
 
 impl OAuth2ProviderBuilder {
-    /// Reads time from `clock` (default: [`CoarseClock`], the system clock read cheaply).
+    /// Reads time from `clock` (default: a [`CoarseClock`], the system clock read cheaply).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -148,13 +132,30 @@ impl OAuth2ProviderBuilder {
         self
     }
 
+    /// The longest one token request may take before it counts as a timeout, whatever the
+    /// transport does (default [`DEFAULT_REQUEST_TIMEOUT`]; the reqwest transport's own
+    /// timeouts are normally shorter).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Runs token requests on `runtime` instead of the crate's background thread: a runtime
+    /// that outlives the provider and is always driven (a multi-threaded runtime, say). Tests
+    /// that pause Tokio's clock pass their own runtime here.
+    pub fn runtime(mut self, runtime: tokio::runtime::Handle) -> Self {
+        self.executor = Executor::Runtime(runtime);
+        self
+    }
+
     /// Checks the config and builds the provider. Sends nothing.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for a bad URL, a
     /// plain-http URL to a non-loopback host without `allow_insecure_http`, an empty or
-    /// CR/LF-carrying credential, a bad custom header or payload, a missing client credential;
+    /// CR/LF-carrying credential, a bad custom header or payload, a client credentials grant
+    /// without client authentication, a lifetime outside zero to one year;
     /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) for an assertion key that
     /// cannot be used.
     pub fn build(self) -> Result<OAuth2Provider> {
@@ -165,20 +166,27 @@ impl OAuth2ProviderBuilder {
                 "refresh-ahead must be a fraction between 0 and 1 of a token's validity, got {fraction}"
             )));
         }
-        let plan = Plan::new(&self.config)?;
+        if self.request_timeout.is_zero() {
+            return Err(auth_core::Error::invalid_config(
+                "the provider's request timeout must be greater than zero",
+            ));
+        }
+        let config = CheckedConfig::new(&self.config)?;
         Ok(OAuth2Provider {
             inner: Arc::new(Inner {
-                plan,
-                refresh_transport: self
-                    .refresh_transport
-                    .unwrap_or_else(|| Arc::clone(&self.transport)),
-                transport: self.transport,
-                clock: self.clock,
-                retry: self.retry,
-                refresh_ahead: self.refresh_ahead,
-                current: TokenCell::new(),
-                ahead_started_for: AtomicU64::new(0),
-                state: Mutex::new(State::default()),
+                fetcher: Fetcher {
+                    config,
+                    refresh_transport: self
+                        .refresh_transport
+                        .unwrap_or_else(|| Arc::clone(&self.transport)),
+                    transport: self.transport,
+                    clock: self.clock,
+                    retry: self.retry,
+                    request_timeout: self.request_timeout,
+                },
+                cache: TokenCache::new(self.refresh_ahead),
+                flight: Flight::default(),
+                executor: self.executor,
             }),
         })
     }
@@ -194,7 +202,7 @@ impl OAuth2Provider {
         Self::builder(config, transport).build()
     }
 
-    /// A builder, for a non-default clock, retry policy or refresh-ahead.
+    /// A builder, for a non-default clock, retry policy, refresh-ahead or runtime.
     pub fn builder(
         config: OAuth2Config,
         transport: Arc<dyn TokenTransport>,
@@ -207,6 +215,8 @@ impl OAuth2Provider {
             clock: Arc::new(CoarseClock::new()),
             retry: RetryPolicy::default(),
             refresh_ahead: Some(DEFAULT_REFRESH_AHEAD),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            executor: Executor::Background,
         }
     }
 
@@ -221,323 +231,103 @@ impl OAuth2Provider {
 }
 
 impl Inner {
-    fn lock_state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn grant_name(&self) -> &'static str {
+        self.fetcher.config.grant_name
     }
 
-    fn fresh(&self, now: SystemTime) -> Option<Token> {
-        self.current
-            .get()
-            .filter(|cached| cached.is_valid_at(now))
-            .map(|cached| cached.token)
+    fn endpoint(&self) -> &str {
+        &self.fetcher.config.endpoint.display
     }
 
-    /// Joins the refresh in flight, or starts one.
-    fn join_or_start(self: &Arc<Self>, now: SystemTime) -> Join {
-        let mut state = self.lock_state();
-        if let Some(token) = self.fresh(now) {
-            return Join::Ready(Ok(token));
-        }
-        if let Some(inflight) = &state.inflight {
-            // A sender that is gone means the task died; start a new one below.
-            if inflight.has_changed().is_ok() {
-                return Join::Wait(inflight.clone());
+    /// Starts the request whose outcome goes to `sender`, in the background.
+    fn start(
+        self: &Arc<Self>,
+        sender: tokio::sync::watch::Sender<Option<Outcome>>,
+    ) -> Result<(), String> {
+        let inner = Arc::clone(self);
+        // The request's span is a child of the caller's, and its events go to the caller's
+        // subscriber, though it runs elsewhere.
+        let task = async move {
+            let outcome = match CatchUnwind(Box::pin(inner.fetcher.fetch(&inner.cache))).await {
+                Ok(outcome) => outcome,
+                Err(message) => {
+                    let secrets: Vec<&str> = inner
+                        .fetcher
+                        .config
+                        .secrets
+                        .iter()
+                        .map(SecretString::expose_secret)
+                        .collect();
+                    Err(panicked(
+                        inner.endpoint(),
+                        inner.grant_name(),
+                        &message,
+                        &secrets,
+                    ))
+                }
+            };
+            inner.flight.finish(&outcome, inner.fetcher.clock.now());
+            let _ = sender.send(Some(outcome));
+        };
+        self.executor
+            .spawn(task.in_current_span().with_current_subscriber())
+    }
+
+    /// The outcome for a caller that found no valid token.
+    async fn refresh(self: &Arc<Self>) -> Outcome {
+        let now = self.fetcher.clock.now();
+        let mut waiter: Waiter = match self.flight.join(now, true, || self.cache.fresh(now)) {
+            Join::Ready(token) => return Ok(token),
+            Join::Wait(waiter) => waiter,
+            Join::Refused(error) => {
+                tracing::debug!(
+                    target: "auth_oauth2",
+                    grant = self.grant_name(),
+                    "token request suppressed after a failure (penalty)"
+                );
+                return Err(error);
             }
+            Join::Start(sender) => {
+                let waiter = sender.subscribe();
+                if let Err(message) = self.start(sender) {
+                    let error = crate::error::TokenEndpointError::new(
+                        self.endpoint(),
+                        self.grant_name(),
+                        crate::error::Problem::Internal(message),
+                    );
+                    self.flight.finish(&Err(error.clone()), now);
+                    return Err(error);
+                }
+                waiter
+            }
+        };
+        match waiter.wait_for(Option::is_some).await {
+            Ok(done) => done.clone().unwrap_or_else(|| Err(self.task_ended())),
+            Err(_) => Err(self.task_ended()),
         }
-        if let Some(penalty) = &state.penalty
-            && now < penalty.until
-        {
-            tracing::debug!(
-                target: "auth_oauth2",
-                grant = self.plan.grant_name(),
-                "token request suppressed after a permanent failure"
-            );
-            return Join::Ready(Err(penalty.error.clone()));
-        }
-        match self.spawn_refresh(&mut state) {
-            Ok(receiver) => Join::Wait(receiver),
-            Err(error) => Join::Ready(Err(error)),
-        }
+    }
+
+    fn task_ended(&self) -> crate::error::TokenEndpointError {
+        crate::error::TokenEndpointError::new(
+            self.endpoint(),
+            self.grant_name(),
+            crate::error::Problem::Internal(
+                "the token request ended without a result (its runtime shut down?)".to_owned(),
+            ),
+        )
     }
 
     /// Starts a background renewal if none is running (refresh-ahead).
     fn start_ahead(self: &Arc<Self>) {
-        let mut state = self.lock_state();
-        if state
-            .inflight
-            .as_ref()
-            .is_some_and(|rx| rx.has_changed().is_ok())
-        {
+        if self.flight.is_running() {
             return;
         }
-        tracing::debug!(target: "auth_oauth2", grant = self.plan.grant_name(), "refresh-ahead started");
-        let _ = self.spawn_refresh(&mut state);
-    }
-
-    fn spawn_refresh(
-        self: &Arc<Self>,
-        state: &mut State,
-    ) -> std::result::Result<watch::Receiver<Option<Outcome>>, TokenEndpointError> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return Err(TokenEndpointError::new(
-                &self.plan.endpoint.display,
-                self.plan.grant_name(),
-                Problem::Internal(
-                    "the OAuth2 provider must run inside a Tokio runtime to fetch tokens"
-                        .to_owned(),
-                ),
-            ));
-        };
-        let (sender, receiver) = watch::channel(None);
-        state.inflight = Some(receiver.clone());
-        let inner = Arc::clone(self);
-        runtime.spawn(async move {
-            let outcome = inner.fetch().await;
-            {
-                let mut state = inner.lock_state();
-                state.inflight = None;
-                match &outcome {
-                    Ok(_) => state.penalty = None,
-                    Err(error) if !error.is_transient() => {
-                        let streak = state.penalty.as_ref().map_or(1, |p| p.streak + 1);
-                        let wait = Duration::from_secs(1)
-                            .saturating_mul(1 << (streak - 1).min(6))
-                            .min(MAX_FAILURE_PENALTY);
-                        state.penalty = Some(Penalty {
-                            until: inner.clock.now() + wait,
-                            error: error.clone(),
-                            streak,
-                        });
-                    }
-                    // The server said when to come back: until then, calls get this error
-                    // without a request.
-                    Err(error) => {
-                        if let Some(wait) = error.retry_after() {
-                            state.penalty = Some(Penalty {
-                                until: inner.clock.now() + wait.min(MAX_FAILURE_PENALTY),
-                                error: error.clone(),
-                                streak: 0,
-                            });
-                        }
-                    }
-                }
-            }
-            let _ = sender.send(Some(outcome));
-        });
-        Ok(receiver)
-    }
-
-    /// Runs the grant (or the refresh) and caches the result.
-    async fn fetch(&self) -> Outcome {
-        let sent_at = self.clock.now();
-        let refresh_token = self.lock_state().refresh_token.clone();
-        let plan = &self.plan;
-        let response = match &plan.grant {
-            GrantPlan::ClientCredentials => {
-                self.request(
-                    &plan.endpoint,
-                    &Step::ClientCredentials,
-                    &self.transport,
-                    &[],
-                )
-                .await
-            }
-            GrantPlan::Password { username, password } => {
-                let step = Step::Password { username, password };
-                self.renew_or(refresh_token, &step).await
-            }
-            GrantPlan::RefreshToken { initial } => {
-                let refresh_token = refresh_token.unwrap_or_else(|| initial.clone());
-                let step = Step::Refresh {
-                    refresh_token: &refresh_token,
-                };
-                self.request(
-                    &plan.endpoint,
-                    &step,
-                    &self.transport,
-                    &[refresh_token.expose_secret()],
-                )
-                .await
-            }
-            GrantPlan::JwtBearer { assertion } => {
-                let assertion = match assertion {
-                    AssertionPlan::Static(jwt) => jwt.clone(),
-                    #[cfg(feature = "jwt")]
-                    AssertionPlan::Issued(issuer) => issuer.issue().map_err(|e| {
-                        TokenEndpointError::new(
-                            &plan.endpoint.display,
-                            "jwt-bearer",
-                            Problem::Internal(format!("could not sign the assertion ({e})")),
-                        )
-                    })?,
-                };
-                let step = Step::JwtBearer {
-                    assertion: &assertion,
-                };
-                self.renew_or(refresh_token, &step).await
-            }
-        }?;
-        self.store(response, sent_at)
-    }
-
-    /// Password and jwt-bearer grants: refresh when there is a refresh token, and fall back to
-    /// the grant itself when there is none or (if allowed) the refresh is refused.
-    async fn renew_or(
-        &self,
-        refresh_token: Option<SecretString>,
-        grant: &Step<'_>,
-    ) -> std::result::Result<TokenResponse, TokenEndpointError> {
-        let extra: Vec<&str> = match grant {
-            Step::JwtBearer { assertion } => vec![assertion.expose_secret()],
-            _ => Vec::new(),
-        };
-        if let (Some(refresh_token), Some(refresh)) = (refresh_token, &self.plan.refresh) {
-            let step = Step::Refresh {
-                refresh_token: &refresh_token,
-            };
-            match self
-                .request(
-                    refresh,
-                    &step,
-                    &self.refresh_transport,
-                    &[refresh_token.expose_secret()],
-                )
-                .await
-            {
-                Err(error) if error.is_invalid_grant() && self.plan.fallback_on_invalid_grant => {
-                    tracing::info!(
-                        target: "auth_oauth2",
-                        grant = grant.grant_name(),
-                        "refresh token refused (invalid_grant); running the grant again"
-                    );
-                    self.lock_state().refresh_token = None;
-                }
-                other => return other,
+        if let Join::Start(sender) = self.flight.join(self.fetcher.clock.now(), false, || None) {
+            tracing::debug!(target: "auth_oauth2", grant = self.grant_name(), "refresh-ahead started");
+            if let Err(message) = self.start(sender) {
+                tracing::warn!(target: "auth_oauth2", error = %message, "refresh-ahead could not start");
             }
         }
-        self.request(&self.plan.endpoint, grant, &self.transport, &extra)
-            .await
-    }
-
-    /// Sends one token request, retrying transient failures.
-    async fn request(
-        &self,
-        endpoint: &EndpointPlan,
-        step: &Step<'_>,
-        transport: &Arc<dyn TokenTransport>,
-        extra_secrets: &[&str],
-    ) -> std::result::Result<TokenResponse, TokenEndpointError> {
-        let grant = step.grant_name();
-        let host = endpoint.url.host_str().unwrap_or_default().to_owned();
-        // The access token being replaced is a secret too, if the server echoes it.
-        let current = self.current.get();
-        let mut secrets: Vec<&str> = self
-            .plan
-            .secrets
-            .iter()
-            .map(SecretString::expose_secret)
-            .collect();
-        secrets.extend_from_slice(extra_secrets);
-        if let Some(cached) = &current {
-            secrets.push(cached.token.expose_credential());
-        }
-        if let ClientAuth::Basic(basic) = &endpoint.client_auth {
-            secrets.push(basic.expose_credential());
-        }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let request = request::build(endpoint, step)?;
-            let span = tracing::info_span!(
-                target: "auth_oauth2",
-                "oauth2.token_request",
-                grant,
-                endpoint = %host,
-                attempt,
-                outcome = tracing::field::Empty,
-                status = tracing::field::Empty,
-                latency_ms = tracing::field::Empty,
-            );
-            let started = Instant::now();
-            let sent = transport.send(request).instrument(span.clone()).await;
-            let result = match sent {
-                Ok(response) => {
-                    span.record("status", response.status().as_u16());
-                    let context = response::Context {
-                        endpoint: &endpoint.display,
-                        grant,
-                        secrets: &secrets,
-                        now: self.clock.now(),
-                    };
-                    response::parse(&response, &context)
-                }
-                Err(error) => Err(TokenEndpointError::new(
-                    &endpoint.display,
-                    grant,
-                    // A custom transport's message is not ours to trust: clean it like a body.
-                    Problem::Transport(error.kind(), sanitize(error.message(), &secrets, 300)),
-                )),
-            };
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-            match result {
-                Ok(response) => {
-                    span.record("outcome", "ok");
-                    span.in_scope(|| tracing::debug!(target: "auth_oauth2", "token received"));
-                    return Ok(response);
-                }
-                Err(mut error) => {
-                    error.0.attempts = attempt;
-                    let outcome = if error.is_transient() {
-                        "transient failure"
-                    } else {
-                        "failure"
-                    };
-                    span.record("outcome", outcome);
-                    span.in_scope(|| tracing::warn!(target: "auth_oauth2", error = %error, "token request failed"));
-                    if error.is_transient()
-                        && let Some(wait) = self.retry.delay(attempt, error.0.retry_after)
-                    {
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    return Err(error);
-                }
-            }
-        }
-    }
-
-    /// Caches a successful response and returns its token.
-    fn store(&self, response: TokenResponse, sent_at: SystemTime) -> Outcome {
-        let lifetime = response.expires_in.unwrap_or(self.plan.default_lifetime);
-        let skew = self.plan.clock_skew.min(lifetime / 2);
-        let validity = lifetime - skew;
-        let token = Token::bearer(response.access_token)
-            .map_err(|_| {
-                TokenEndpointError::new(
-                    &self.plan.endpoint.display,
-                    self.plan.grant_name(),
-                    Problem::Malformed(
-                        "the `access_token` holds characters that cannot stand in an HTTP header"
-                            .to_owned(),
-                    ),
-                )
-            })?
-            .with_expiry(sent_at + lifetime);
-        let renew_from = self
-            .refresh_ahead
-            .map(|fraction| sent_at + validity.mul_f64(fraction));
-        // Keep the newest (rotated) refresh token; without one, the old one stays.
-        if let Some(refresh_token) = response.refresh_token
-            && !matches!(self.plan.grant, GrantPlan::ClientCredentials)
-        {
-            self.lock_state().refresh_token = Some(refresh_token);
-        }
-        self.current.set(Some(CachedToken {
-            token: token.clone(),
-            valid_until: Some(sent_at + validity),
-            renew_from,
-        }));
-        Ok(token)
     }
 }
 
@@ -547,72 +337,38 @@ impl AuthProvider for OAuth2Provider {
         if let Some(token) = self.token_now() {
             return Ok(token);
         }
-        let inner = &self.inner;
-        let now = inner.clock.now();
-        tracing::debug!(target: "auth_oauth2", grant = inner.plan.grant_name(), "token cache miss");
-        let outcome = match inner.join_or_start(now) {
-            Join::Ready(outcome) => outcome,
-            Join::Wait(mut receiver) => match receiver.wait_for(Option::is_some).await {
-                Ok(done) => done.clone().unwrap_or_else(|| unreachable_outcome(inner)),
-                Err(_) => unreachable_outcome(inner),
-            },
-        };
-        outcome.map_err(|error| error.to_core())
+        tracing::debug!(target: "auth_oauth2", grant = self.inner.grant_name(), "token cache miss");
+        self.inner.refresh().await.map_err(|error| error.to_core())
     }
 
     fn token_now(&self) -> Option<Token> {
         let inner = &self.inner;
-        let now = inner.clock.now();
+        let now = inner.fetcher.clock.now();
         let cached = inner
-            .current
-            .get()
+            .cache
+            .current()
             .filter(|cached| cached.is_valid_at(now))?;
-        if let Some(from) = cached.renew_from
-            && now >= from
-        {
-            // Read first: in the renewal window every call would otherwise write the flag.
-            let key = unix_nanos(from);
-            let started = inner.ahead_started_for.load(Ordering::Acquire);
-            if started != key
-                && inner
-                    .ahead_started_for
-                    .compare_exchange(started, key, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-            {
-                inner.start_ahead();
-            }
+        if inner.cache.claim_renewal(&cached, now) {
+            inner.start_ahead();
         }
         tracing::trace!(target: "auth_oauth2", "token cache hit");
-        Some(cached.token)
+        Some(cached.into_token())
     }
 
     fn invalidate(&self, rejected: &Token) {
         // Only if it is still that token: a newer one fetched meanwhile stays.
-        if self.inner.current.replace_if(rejected, None) {
+        if self.inner.cache.invalidate(rejected) {
             tracing::debug!(target: "auth_oauth2", "rejected token invalidated");
         }
     }
 }
 
-fn unix_nanos(at: SystemTime) -> u64 {
-    at.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
-fn unreachable_outcome(inner: &Inner) -> Outcome {
-    Err(TokenEndpointError::new(
-        &inner.plan.endpoint.display,
-        inner.plan.grant_name(),
-        Problem::Internal("the token refresh task ended without a result".to_owned()),
-    ))
-}
-
 impl fmt::Debug for OAuth2Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuth2Provider")
-            .field("grant", &self.inner.plan.grant_name())
-            .field("endpoint", &self.inner.plan.endpoint.display)
-            .field("transport", &self.inner.transport)
+            .field("grant", &self.inner.grant_name())
+            .field("endpoint", &self.inner.endpoint())
+            .field("transport", &self.inner.fetcher.transport)
             .finish_non_exhaustive()
     }
 }

@@ -5,8 +5,8 @@ use auth_core::SecretString;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request};
 
+use crate::endpoint::{Credential, Endpoint};
 use crate::error::{Problem, TokenEndpointError};
-use crate::plan::{ClientAuth, EndpointPlan};
 
 pub(crate) const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 #[cfg(feature = "jwt")]
@@ -38,12 +38,20 @@ impl Step<'_> {
     }
 }
 
-/// Builds the request for `step` at `endpoint`.
+/// Builds the request for `step` at `endpoint`; `client_assertion` is the assertion signed for
+/// this request when the client authenticates with one.
 pub(crate) fn build(
-    endpoint: &EndpointPlan,
+    endpoint: &Endpoint,
     step: &Step<'_>,
+    client_assertion: Option<&SecretString>,
 ) -> Result<Request<Vec<u8>>, TokenEndpointError> {
-    let mut form = form_urlencoded::Serializer::new(String::new());
+    // Sized for the worst case (every byte percent-encoded) so the text holding credentials
+    // never reallocates and leaves an unwiped copy behind; wiped below once copied out.
+    let mut form = form_urlencoded::Serializer::new(String::with_capacity(worst_case_len(
+        endpoint,
+        step,
+        client_assertion,
+    )));
     match step {
         Step::ClientCredentials => {
             form.append_pair("grant_type", "client_credentials");
@@ -69,40 +77,47 @@ pub(crate) fn build(
         form.append_pair(name, value);
     }
     let mut authorization = None;
-    match &endpoint.client_auth {
-        ClientAuth::Nothing => {}
-        ClientAuth::PublicId(id) => {
+    match &endpoint.credential {
+        Credential::Nothing => {}
+        Credential::PublicId(id) => {
             form.append_pair("client_id", id);
         }
-        ClientAuth::Basic(token) => authorization = Some(token.header_value().clone()),
-        ClientAuth::Post { id, secret } => {
+        Credential::Basic { header, .. } => authorization = Some(header.header_value().clone()),
+        Credential::Post { id, secret } => {
             form.append_pair("client_id", id);
             form.append_pair("client_secret", secret.expose_secret());
         }
         #[cfg(feature = "jwt")]
-        ClientAuth::Assertion { id, issuer } => {
-            let jwt = issuer.issue().map_err(|e| {
-                TokenEndpointError::new(
+        Credential::Assertion { id, .. } => {
+            let Some(jwt) = client_assertion else {
+                return Err(TokenEndpointError::new(
                     &endpoint.display,
                     step.grant_name(),
-                    Problem::Internal(format!("could not sign the client assertion ({e})")),
-                )
-            })?;
+                    Problem::Internal("the client assertion was not signed".to_owned()),
+                ));
+            };
             form.append_pair("client_id", id);
             form.append_pair("client_assertion_type", CLIENT_ASSERTION_TYPE);
             form.append_pair("client_assertion", jwt.expose_secret());
         }
     }
-    let mut body = form.finish();
-    if let Some(payload) = &endpoint.custom_payload {
-        body.push('&');
-        body.push_str(payload);
+    #[cfg(not(feature = "jwt"))]
+    let _ = client_assertion;
+    // The body holds credentials: build it in one wiped buffer, sized so it never grows.
+    let form = zeroize::Zeroizing::new(form.finish());
+    let payload = endpoint.custom_payload.as_deref().unwrap_or_default();
+    let mut body = zeroize::Zeroizing::new(Vec::with_capacity(form.len() + 1 + payload.len()));
+    body.extend_from_slice(form.as_bytes());
+    if !payload.is_empty() {
+        body.push(b'&');
+        body.extend_from_slice(payload.as_bytes());
     }
 
     let mut request = Request::builder()
         .method(Method::POST)
         .uri(endpoint.url.as_str())
-        .body(body.into_bytes())
+        // The transport owns the request from here; what it does with the body is its own.
+        .body(body.to_vec())
         .map_err(|e| {
             TokenEndpointError::new(
                 &endpoint.display,
@@ -127,4 +142,36 @@ pub(crate) fn build(
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
     }
     Ok(request)
+}
+
+/// The longest the form body of `step` can be: every byte of every value percent-encoded, plus
+/// the names and separators.
+fn worst_case_len(
+    endpoint: &Endpoint,
+    step: &Step<'_>,
+    client_assertion: Option<&SecretString>,
+) -> usize {
+    let step_values = match step {
+        Step::ClientCredentials => 0,
+        Step::Password { username, password } => username.len() + password.expose_secret().len(),
+        Step::Refresh { refresh_token } => refresh_token.expose_secret().len(),
+        Step::JwtBearer { assertion } => assertion.expose_secret().len(),
+    };
+    let credential = match &endpoint.credential {
+        Credential::PublicId(id) => id.len(),
+        Credential::Post { id, secret } => id.len() + secret.expose_secret().len(),
+        _ => 0,
+    };
+    let params: usize = endpoint
+        .optional_params
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 2)
+        .sum();
+    let values = step_values
+        + credential
+        + params
+        + endpoint.scope.as_ref().map_or(0, String::len)
+        + client_assertion.map_or(0, |jwt| jwt.expose_secret().len());
+    // Names, `=` and `&` of the fixed parameters, and the assertion type URN.
+    3 * values + 256
 }

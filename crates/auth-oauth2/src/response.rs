@@ -5,7 +5,9 @@ use std::time::{Duration, SystemTime};
 use auth_core::SecretString;
 use serde_json::{Map, Value};
 
-use crate::error::{Problem, TokenEndpointError, sanitize};
+use crate::config::MAX_TOKEN_LIFETIME;
+use crate::error::{Problem, TokenEndpointError};
+use crate::redact::sanitize;
 use crate::transport::MAX_RESPONSE_BYTES;
 
 /// A successful token response.
@@ -44,36 +46,38 @@ pub(crate) fn parse(
         .map(|v| sanitize(v, context.secrets, 60))
         .unwrap_or_else(|| "no content type".to_owned());
     if body.len() > MAX_RESPONSE_BYTES {
-        let mut err = context.error(Problem::Malformed(format!(
-            "HTTP {} with a {}-byte body ({content_type}), over the {MAX_RESPONSE_BYTES}-byte limit",
-            status.as_u16(),
-            body.len()
-        )));
-        err.0.status = Some(status.as_u16());
-        return Err(err);
+        return Err(context
+            .error(Problem::Malformed(format!(
+                "HTTP {} with a {}-byte body ({content_type}), over the {MAX_RESPONSE_BYTES}-byte limit",
+                status.as_u16(),
+                body.len()
+            )))
+            .with_status(status.as_u16()));
     }
     let json: Option<Map<String, Value>> = serde_json::from_slice(body).ok();
 
     if !status.is_success() {
-        let mut err = context.error(Problem::Status);
-        err.0.status = Some(status.as_u16());
-        err.0.retry_after = retry_after(response.headers(), context.now);
-        if let Some(json) = &json {
+        let err = TokenEndpointError::from_status(context.endpoint, context.grant, status.as_u16())
+            .with_retry_after(retry_after(response.headers(), context.now));
+        return Err(if let Some(json) = &json {
             let text = |key: &str, max: usize| {
                 json.get(key)
                     .and_then(Value::as_str)
                     .map(|v| sanitize(v, context.secrets, max))
             };
-            err.0.oauth_error = text("error", 64);
-            err.0.description = text("error_description", 200);
-            err.0.error_uri = text("error_uri", 200);
+            err.with_oauth_error(
+                text("error", 64),
+                text("error_description", 200),
+                text("error_uri", 200),
+            )
         } else if !body.is_empty() {
-            err.0.description = Some(format!(
+            err.with_description(format!(
                 "a non-JSON {}-byte body ({content_type})",
                 body.len()
-            ));
-        }
-        return Err(err);
+            ))
+        } else {
+            err
+        });
     }
 
     let Some(json) = json else {
@@ -124,7 +128,9 @@ fn seconds(value: &Value) -> Option<Duration> {
         return None;
     }
     // A year is more than any server means; larger values are clamped rather than trusted.
-    Some(Duration::from_secs_f64(secs.clamp(0.0, 365.0 * 86_400.0)))
+    Some(Duration::from_secs_f64(
+        secs.clamp(0.0, MAX_TOKEN_LIFETIME.as_secs_f64()),
+    ))
 }
 
 /// `Retry-After` as seconds or an HTTP date.

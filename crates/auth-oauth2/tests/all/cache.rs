@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use auth_core::AuthProvider;
-use auth_oauth2::OAuth2Config;
+use auth_oauth2::{ClientAuth, OAuth2Config, PasswordGrant};
 
 use crate::script::{
     Reply, Script, TOKEN_URL, cc, clock, oauth_error, ok, ok_with_refresh, provider,
@@ -103,8 +103,8 @@ async fn refresh_token_grant_keeps_the_newest_rotated_token() {
         ok_with_refresh("a3", 60, "rt-3"),
         ok("a4", 60),
     ]);
-    let config =
-        OAuth2Config::refresh_token("https://idp.example/refresh", "rt-1").client("id", "s");
+    let config = OAuth2Config::refresh_token("https://idp.example/refresh", "rt-1")
+        .client_auth(ClientAuth::basic("id", "s"));
     let provider = provider(config, &script, &clock);
     for _ in 0..4 {
         provider.token().await.unwrap();
@@ -127,7 +127,8 @@ async fn password_grant_refreshes_then_falls_back_on_invalid_grant() {
         oauth_error(400, "invalid_grant"),
         ok_with_refresh("p2", 60, "rt-3"),
     ]);
-    let config = OAuth2Config::password(TOKEN_URL, "alice", "pw").client("id", "s");
+    let config =
+        OAuth2Config::password(TOKEN_URL, "alice", "pw").client_auth(ClientAuth::basic("id", "s"));
     let provider = provider(config, &script, &clock);
     assert_eq!(provider.token().await.unwrap().expose_credential(), "p1");
     clock.advance(Duration::from_secs(61));
@@ -153,7 +154,10 @@ async fn fallback_can_be_switched_off() {
         ok_with_refresh("p1", 60, "rt-1"),
         oauth_error(400, "invalid_grant"),
     ]);
-    let config = OAuth2Config::password(TOKEN_URL, "alice", "pw").fallback_on_invalid_grant(false);
+    let config = OAuth2Config::new(
+        TOKEN_URL,
+        PasswordGrant::new("alice", "pw").fallback_on_invalid_grant(false),
+    );
     let provider = provider(config, &script, &clock);
     provider.token().await.unwrap();
     clock.advance(Duration::from_secs(61));
@@ -222,8 +226,10 @@ async fn building_sends_nothing_and_prefetch_fetches() {
 async fn refresh_ahead_serves_the_old_token_while_one_background_request_renews() {
     let clock = clock();
     let script = Script::new([ok("old", 100), ok("new", 100)]);
+    // On the test's runtime, so the yields below let the background renewal run.
     let provider = auth_oauth2::OAuth2Provider::builder(cc(), script.clone())
         .clock(std::sync::Arc::new(clock.clone()))
+        .runtime(tokio::runtime::Handle::current())
         .build()
         .unwrap();
     provider.token().await.unwrap();

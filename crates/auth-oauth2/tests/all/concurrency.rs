@@ -100,3 +100,42 @@ async fn a_stale_invalidate_does_not_evict_a_newer_token() {
     assert!(provider.token().await.unwrap().same_credential(&t2));
     assert_eq!(script.count(), 2);
 }
+
+/// Callers on another runtime get the token even when the runtime whose caller started the
+/// refresh stops being driven (the refresh does not run on a caller's runtime).
+#[test]
+fn a_refresh_finishes_when_the_runtime_that_started_it_stops() {
+    let (script, gate) = Script::held([ok("shared", 3600)]);
+    let provider = Arc::new(provider(cc(), &script, &clock()));
+
+    // Runtime A, current-thread: its caller starts the refresh, then A is no longer driven.
+    let a = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = Arc::clone(&provider);
+    let mut first = Box::pin(async move { started.token().await });
+    a.block_on(async {
+        let _ = tokio::time::timeout(Duration::from_millis(50), &mut first).await;
+    });
+    while script.count() < 1 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+
+    // Runtime B: a caller joins the refresh in flight and gets its token once the server
+    // answers, while A sits idle.
+    let b = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    gate.add_permits(1);
+    let token = b
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), provider.token()).await })
+        .expect("the caller on runtime B waited forever")
+        .unwrap();
+    assert_eq!(token.expose_credential(), "shared");
+    assert_eq!(script.count(), 1, "B joined A's refresh");
+    drop(first);
+    drop(a);
+}

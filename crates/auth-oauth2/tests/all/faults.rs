@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use auth_core::{AuthProvider, ErrorKind};
 use auth_oauth2::{
-    MAX_RESPONSE_BYTES, OAuth2Provider, RetryPolicy, TokenEndpointError, TransportErrorKind,
+    MAX_RESPONSE_BYTES, OAuth2Config, OAuth2Provider, RetryPolicy, TokenEndpointError,
+    TransportErrorKind,
 };
 
-use crate::script::{Reply, Script, cc, clock, oauth_error, ok};
+use crate::script::{Reply, Script, TOKEN_URL, cc, clock, oauth_error, ok, ok_with_refresh};
 
 fn details(err: &auth_core::Error) -> &TokenEndpointError {
     std::error::Error::source(err)
@@ -16,10 +17,20 @@ fn details(err: &auth_core::Error) -> &TokenEndpointError {
         .expect("details attached")
 }
 
-fn retrying(script: &Arc<Script>, clock: &auth_core::ManualClock) -> OAuth2Provider {
-    OAuth2Provider::builder(cc(), script.clone())
+/// Retries on, on the test's runtime, whose clock is paused: backoff costs no real time.
+fn retrying(script: &Arc<Script>, clock: &auth_core::clock::ManualClock) -> OAuth2Provider {
+    retrying_with(cc(), script, clock)
+}
+
+fn retrying_with(
+    config: OAuth2Config,
+    script: &Arc<Script>,
+    clock: &auth_core::clock::ManualClock,
+) -> OAuth2Provider {
+    OAuth2Provider::builder(config, script.clone())
         .clock(Arc::new(clock.clone()))
         .refresh_ahead(None)
+        .runtime(tokio::runtime::Handle::current())
         .build()
         .unwrap()
 }
@@ -275,21 +286,150 @@ async fn errors_never_contain_secrets_or_bodies() {
     assert!(!format!("{provider:?}").contains(secret));
 }
 
+/// Polls `future` to completion on this thread with no runtime at all, as a blocking program
+/// with a minimal executor would.
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park_timeout(Duration::from_secs(5));
+    }
+}
+
 #[test]
-fn no_runtime_is_an_error_not_a_panic() {
+fn a_caller_without_any_runtime_gets_its_token() {
     let script = Script::new([ok("t", 3600)]);
     let provider = crate::script::provider(cc(), &script, &clock());
-    // Poll once without a Tokio runtime.
-    let future = provider.token();
-    let mut future = std::pin::pin!(future);
-    let waker = std::task::Waker::noop();
-    let poll = future
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(waker));
-    match poll {
-        std::task::Poll::Ready(Err(err)) => {
-            assert!(err.message().contains("Tokio runtime"), "{err}")
-        }
-        other => panic!("expected an error, got {other:?}"),
+    let token = block_on(provider.token()).unwrap();
+    assert_eq!(token.expose_credential(), "t");
+    assert_eq!(script.count(), 1);
+}
+
+/// A transport that panics on every request.
+#[derive(Debug, Default)]
+struct Panicking(std::sync::atomic::AtomicUsize);
+
+#[auth_core::async_trait]
+impl auth_oauth2::TokenTransport for Panicking {
+    async fn send(
+        &self,
+        _: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, auth_oauth2::TransportError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        panic!("transport bug with password=hunter2-marker");
     }
+}
+
+#[tokio::test]
+async fn a_panicking_request_fails_its_callers_and_earns_a_penalty() {
+    let transport = Arc::new(Panicking::default());
+    let clock = clock();
+    let provider = OAuth2Provider::builder(cc(), transport.clone())
+        .clock(Arc::new(clock.clone()))
+        .refresh_ahead(None)
+        .build()
+        .unwrap();
+    let err = provider.token().await.unwrap_err();
+    assert!(
+        err.message().contains("the token request panicked"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("hunter2-marker"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Other);
+    // The next calls within the penalty get the same error without a request (no storm).
+    for _ in 0..20 {
+        let again = provider.token().await.unwrap_err();
+        assert!(again.message().contains("panicked"), "{again}");
+    }
+    assert_eq!(transport.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    clock.advance(Duration::from_secs(2));
+    provider.token().await.unwrap_err();
+    assert_eq!(transport.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_is_kept_even_when_the_access_token_is_unusable() {
+    let clock = clock();
+    let script = Script::new([
+        ok_with_refresh("t1", 60, "rt-2"),
+        Reply::Json(
+            200,
+            r#"{"access_token":"not\nusable","expires_in":60,"refresh_token":"rt-3"}"#.into(),
+        ),
+        ok_with_refresh("t3", 60, "rt-4"),
+    ]);
+    let config = OAuth2Config::refresh_token(TOKEN_URL, "rt-1");
+    let provider = crate::script::provider(config, &script, &clock);
+    provider.token().await.unwrap();
+    clock.advance(Duration::from_secs(61));
+    let err = provider.token().await.unwrap_err();
+    assert!(
+        err.message().contains("`access_token` holds characters"),
+        "{err}"
+    );
+    clock.advance(Duration::from_secs(2)); // past the failure penalty
+    assert_eq!(provider.token().await.unwrap().expose_credential(), "t3");
+    // rt-2 was revoked when rt-3 was issued: the next refresh must present rt-3.
+    assert_eq!(script.last().param("refresh_token"), Some("rt-3"));
+}
+
+/// A refresh whose first attempt got no answer (the server rotated the token, the response was
+/// lost) is retried with the same refresh token; a rotating server refuses it.
+#[tokio::test(start_paused = true)]
+async fn a_refresh_token_reused_by_a_retry_is_explained_or_recovered_from() {
+    let lost_then_refused = || {
+        [
+            ok_with_refresh("t1", 60, "rt-2"),
+            Reply::Fail(TransportErrorKind::Io),
+            oauth_error(400, "invalid_grant"),
+        ]
+    };
+    // The refresh-token grant has nothing to fall back to: the error says why.
+    let clock = clock();
+    let script = Script::new(lost_then_refused());
+    let config = OAuth2Config::refresh_token(TOKEN_URL, "rt-1");
+    let provider = retrying_with(config, &script, &clock);
+    provider.token().await.unwrap();
+    clock.advance(Duration::from_secs(61));
+    let err = provider.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Rejected);
+    assert!(err.message().contains("after 2 attempts"), "{err}");
+    assert!(
+        err.message().contains("may have used this one already"),
+        "{err}"
+    );
+    let sent: Vec<_> = script
+        .seen()
+        .iter()
+        .map(|s| s.param("refresh_token").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            Some("rt-1".into()),
+            Some("rt-2".into()),
+            Some("rt-2".into())
+        ]
+    );
+
+    // The password grant logs in again.
+    let clock = crate::script::clock();
+    let script = Script::new(lost_then_refused());
+    script.always(ok("t2", 60));
+    let config = OAuth2Config::password(TOKEN_URL, "alice", "pw");
+    let provider = retrying_with(config, &script, &clock);
+    provider.token().await.unwrap();
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(provider.token().await.unwrap().expose_credential(), "t2");
+    assert_eq!(script.last().param("grant_type"), Some("password"));
 }

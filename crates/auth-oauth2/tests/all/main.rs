@@ -7,4 +7,3 @@ mod config;
 mod faults;
 mod requests;
 mod script;
-mod tracing_output;

@@ -1,7 +1,7 @@
 //! The exact request each grant and client-authentication method sends.
 
 use auth_core::AuthProvider;
-use auth_oauth2::{Assertion, BasicEncoding, CredentialBearer, OAuth2Config, RefreshConfig};
+use auth_oauth2::{Assertion, ClientAuth, OAuth2Config, PasswordGrant, RefreshConfig};
 use base64::Engine as _;
 
 use crate::script::{Script, TOKEN_URL, cc, clock, ok, ok_with_refresh, provider};
@@ -34,10 +34,11 @@ fn form_decode(text: &str) -> String {
 #[tokio::test]
 async fn client_credentials_with_basic_auth() {
     let script = Script::new([ok("tok", 3600)]);
-    let config = OAuth2Config::client_credentials(TOKEN_URL, "my client", SECRET)
-        .scopes(["read", "write:all"])
-        .optional_param("audience", "https://api.example/ x&y")
-        .custom_header("X-Tenant", "t1");
+    let config =
+        OAuth2Config::client_credentials(TOKEN_URL, ClientAuth::basic("my client", SECRET))
+            .scopes(["read", "write:all"])
+            .optional_param("audience", "https://api.example/ x&y")
+            .custom_header("X-Tenant", "t1");
     let token = provider(config, &script, &clock()).token().await.unwrap();
     assert_eq!(token.header_value(), "Bearer tok");
 
@@ -68,8 +69,7 @@ async fn client_credentials_with_basic_auth() {
 #[tokio::test]
 async fn basic_auth_raw_encoding_for_servers_that_want_it() {
     let script = Script::new([ok("tok", 3600)]);
-    let config = OAuth2Config::client_credentials(TOKEN_URL, "id", SECRET)
-        .basic_encoding(BasicEncoding::Raw);
+    let config = OAuth2Config::client_credentials(TOKEN_URL, ClientAuth::basic_raw("id", SECRET));
     provider(config, &script, &clock()).token().await.unwrap();
     assert_eq!(basic(&script.last()), ("id".to_owned(), SECRET.to_owned()));
 }
@@ -77,8 +77,7 @@ async fn basic_auth_raw_encoding_for_servers_that_want_it() {
 #[tokio::test]
 async fn client_secret_post_puts_credentials_in_the_body() {
     let script = Script::new([ok("tok", 3600)]);
-    let config = OAuth2Config::client_credentials(TOKEN_URL, "id", SECRET)
-        .credential_bearer(CredentialBearer::PostBody)
+    let config = OAuth2Config::client_credentials(TOKEN_URL, ClientAuth::post("id", SECRET))
         .custom_payload("resource=api%3A1&x=y");
     provider(config, &script, &clock()).token().await.unwrap();
     let seen = script.last();
@@ -97,7 +96,7 @@ async fn client_secret_post_puts_credentials_in_the_body() {
 async fn password_grant_encodes_every_parameter() {
     let script = Script::new([ok("tok", 3600)]);
     let config = OAuth2Config::password(TOKEN_URL, "us er@example.com", PASSWORD)
-        .client("id", SECRET)
+        .client_auth(ClientAuth::basic("id", SECRET))
         .scopes(["openid"]);
     provider(config, &script, &clock()).token().await.unwrap();
     let seen = script.last();
@@ -117,7 +116,8 @@ async fn public_clients_send_no_secret() {
     assert!(seen.header("authorization").is_none());
     assert!(seen.param("client_id").is_none() && seen.param("client_secret").is_none());
 
-    let config = OAuth2Config::password(TOKEN_URL, "alice", "pw").client_id("public-app");
+    let config = OAuth2Config::password(TOKEN_URL, "alice", "pw")
+        .client_auth(ClientAuth::public("public-app"));
     provider(config, &script, &clock()).token().await.unwrap();
     let seen = script.last();
     assert_eq!(seen.param("client_id"), Some("public-app"));
@@ -129,7 +129,7 @@ async fn refresh_token_grant_request() {
     let refresh = "rt/with+special=chars&more";
     let script = Script::new([ok_with_refresh("tok", 3600, "rt-2")]);
     let config = OAuth2Config::refresh_token("https://idp.example/refresh", refresh)
-        .client("id", "secret")
+        .client_auth(ClientAuth::basic("id", "secret"))
         .scopes(["a"]);
     provider(config, &script, &clock()).token().await.unwrap();
     let seen = script.last();
@@ -142,7 +142,7 @@ async fn refresh_token_grant_request() {
 #[tokio::test]
 async fn jwt_bearer_grant_request() {
     let script = Script::new([ok("tok", 3600)]);
-    let config = OAuth2Config::jwt_bearer(TOKEN_URL, Assertion::Static("eyJ.a.b".into()));
+    let config = OAuth2Config::jwt_bearer(TOKEN_URL, Assertion::fixed("eyJ.a.b"));
     provider(config, &script, &clock()).token().await.unwrap();
     let seen = script.last();
     assert_eq!(
@@ -169,12 +169,14 @@ async fn explicit_refresh_config_is_used_for_password_refresh() {
         ok_with_refresh("t1", 60, "rt-1"),
         ok_with_refresh("t2", 60, "rt-2"),
     ]);
-    let mut refresh = RefreshConfig::new("https://idp.example/refresh");
-    refresh.scopes = vec!["offline".into()];
-    refresh.credential_bearer = CredentialBearer::PostBody;
-    let config = OAuth2Config::password(TOKEN_URL, "alice", "pw")
-        .client("id", "secret")
-        .refresh_config(refresh);
+    let refresh = RefreshConfig::new("https://idp.example/refresh")
+        .scopes(["offline"])
+        .client_auth(ClientAuth::post("id", "secret"));
+    let config = OAuth2Config::new(
+        TOKEN_URL,
+        PasswordGrant::new("alice", "pw").refresh(refresh),
+    )
+    .client_auth(ClientAuth::basic("id", "secret"));
     let provider = provider(config, &script, &clock);
     provider.token().await.unwrap();
     clock.advance(std::time::Duration::from_secs(61));
@@ -190,24 +192,16 @@ async fn explicit_refresh_config_is_used_for_password_refresh() {
 #[cfg(feature = "jwt")]
 #[tokio::test]
 async fn private_key_jwt_client_assertion() {
-    use auth_jwt_issuer::{Algorithm, IssuerConfig, KeyConfig, SignatureConfig};
+    use auth_jwt_issuer::{Algorithm, SigningKey};
 
     let key = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../auth-jwt-issuer/tests/keys/rsa.pem");
-    let mut issuer = IssuerConfig::default();
-    issuer.signature_config = Some(SignatureConfig::new(
-        Algorithm::Rs256,
-        Some(KeyConfig::KeyFile {
-            path: key.clone(),
-            password: None,
-        }),
-    ));
+    let signer = SigningKey::from_file(Algorithm::Rs256, &key, None).unwrap();
     let script = Script::new([ok("a", 3600), ok("b", 3600)]);
-    let config = OAuth2Config::client_credentials(TOKEN_URL, "client-7", "unused")
-        .credential_bearer(CredentialBearer::PostBody);
-    let mut config = config;
-    config.client_secret = None;
-    let config = config.client_assertion(issuer);
+    let config = OAuth2Config::client_credentials(
+        TOKEN_URL,
+        ClientAuth::private_key_jwt("client-7", signer),
+    );
     let provider = provider(config, &script, &clock());
     provider.token().await.unwrap();
 
@@ -258,20 +252,17 @@ async fn private_key_jwt_client_assertion() {
 #[cfg(feature = "jwt")]
 #[tokio::test]
 async fn jwt_bearer_with_an_issuer_config_signs_a_fresh_assertion_per_request() {
-    use auth_jwt_issuer::{Algorithm, IssuerConfig, KeyConfig, SignatureConfig};
+    use auth_jwt_issuer::{Algorithm, JwtIssuer, SigningKey};
 
-    let mut issuer = IssuerConfig::default();
-    issuer.issuer = Some("svc".into());
-    issuer.audience = Some(auth_jwt_issuer::Audience::One(TOKEN_URL.into()));
-    issuer.signature_config = Some(SignatureConfig::new(
-        Algorithm::Hs256,
-        Some(KeyConfig::Secret(
-            "an assertion secret of 32+ bytes!".into(),
-        )),
-    ));
+    let issuer = JwtIssuer::builder()
+        .issuer("svc")
+        .audience(TOKEN_URL)
+        .signer(SigningKey::hmac(Algorithm::Hs256, "an assertion secret of 32+ bytes!").unwrap())
+        .build()
+        .unwrap();
     let clock = clock();
     let script = Script::new([ok("a", 60), ok("b", 60)]);
-    let config = OAuth2Config::jwt_bearer(TOKEN_URL, Assertion::Issued(Box::new(issuer)));
+    let config = OAuth2Config::jwt_bearer(TOKEN_URL, Assertion::issued(issuer));
     let provider = provider(config, &script, &clock);
     provider.token().await.unwrap();
     clock.advance(std::time::Duration::from_secs(61));

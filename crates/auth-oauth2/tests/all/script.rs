@@ -6,9 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use auth_core::{ManualClock, async_trait};
+use auth_core::async_trait;
+use auth_core::clock::ManualClock;
 use auth_oauth2::{
-    OAuth2Config, OAuth2Provider, RetryPolicy, TokenTransport, TransportError, TransportErrorKind,
+    ClientAuth, OAuth2Config, OAuth2Provider, RetryPolicy, TokenTransport, TransportError,
+    TransportErrorKind,
 };
 use tokio::sync::Semaphore;
 
@@ -180,5 +182,5 @@ pub(crate) fn provider(
 }
 
 pub(crate) fn cc() -> OAuth2Config {
-    OAuth2Config::client_credentials(TOKEN_URL, "client-1", "secret-1")
+    OAuth2Config::client_credentials(TOKEN_URL, ClientAuth::basic("client-1", "secret-1"))
 }

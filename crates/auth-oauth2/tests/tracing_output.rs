@@ -1,11 +1,20 @@
 //! What the provider tells `tracing`: a span per token request with its fields, and never a
 //! secret or a token, even at TRACE level.
+//!
+//! A test binary of its own: `tracing` caches per call site whether anyone listens, and a test
+//! running in parallel on another thread, with no subscriber, can race the thread-local one
+//! set here.
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
+
+#[path = "all/script.rs"]
+#[allow(dead_code, reason = "shared with the main test binary")]
+mod script;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use auth_core::AuthProvider;
-use auth_oauth2::{OAuth2Config, OAuth2Provider, RetryPolicy};
+use auth_oauth2::{ClientAuth, OAuth2Config, OAuth2Provider, RetryPolicy};
 
 use crate::script::{Reply, Script, TOKEN_URL, clock};
 
@@ -38,8 +47,8 @@ async fn spans_and_events_carry_no_secret() {
         Reply::Json(503, r#"{"error":"temporarily_unavailable","error_description":"pw-marker-9 rejected"}"#.into()),
         Reply::Json(200, r#"{"access_token":"access-marker-7","refresh_token":"refresh-marker-8","expires_in":60}"#.into()),
     ]);
-    let config =
-        OAuth2Config::password(TOKEN_URL, "alice", "pw-marker-9").client("id", "client-marker-6");
+    let config = OAuth2Config::password(TOKEN_URL, "alice", "pw-marker-9")
+        .client_auth(ClientAuth::basic("id", "client-marker-6"));
     let provider = OAuth2Provider::builder(config, script.clone())
         .clock(Arc::new(clock()))
         .retry_policy(RetryPolicy::default())

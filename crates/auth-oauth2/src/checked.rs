@@ -1,0 +1,181 @@
+//! The configuration, checked and turned into what each token request needs. Everything that
+//! can be wrong with a config is found here, when the provider is built.
+
+use std::fmt;
+use std::time::Duration;
+
+use auth_core::{Error, Result, SecretString};
+
+use crate::checks::{check_credential, check_name};
+use crate::config::{MAX_TOKEN_LIFETIME, OAuth2Config};
+use crate::endpoint::{Endpoint, EndpointSettings};
+use crate::grant::{Assertion, Grant};
+
+/// Where a jwt-bearer assertion comes from.
+pub(crate) enum AssertionSource {
+    Fixed(SecretString),
+    #[cfg(feature = "jwt")]
+    Issued(auth_jwt_issuer::JwtIssuer),
+}
+
+/// What the first request of the grant sends.
+pub(crate) enum GrantRequest {
+    ClientCredentials,
+    Password {
+        username: String,
+        password: SecretString,
+    },
+    RefreshToken {
+        initial: SecretString,
+    },
+    JwtBearer {
+        assertion: AssertionSource,
+    },
+}
+
+pub(crate) struct CheckedConfig {
+    pub(crate) grant: GrantRequest,
+    pub(crate) grant_name: &'static str,
+    pub(crate) endpoint: Endpoint,
+    /// Where the password and jwt-bearer grants refresh.
+    pub(crate) refresh: Option<Endpoint>,
+    pub(crate) default_lifetime: Duration,
+    pub(crate) clock_skew: Duration,
+    pub(crate) fallback_on_invalid_grant: bool,
+    /// Credentials blanked out of anything a server echoes back.
+    pub(crate) secrets: Vec<SecretString>,
+}
+
+impl fmt::Debug for CheckedConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckedConfig")
+            .field("grant", &self.grant_name)
+            .field("endpoint", &self.endpoint.display)
+            .field("refresh", &self.refresh.as_ref().map(|r| &r.display))
+            .finish_non_exhaustive()
+    }
+}
+
+impl CheckedConfig {
+    pub(crate) fn new(config: &OAuth2Config) -> Result<Self> {
+        let url_field = match config.grant {
+            Grant::RefreshToken(_) => "refresh_url",
+            _ => "token_url",
+        };
+        let token_endpoint = |field, scopes: &[String]| {
+            Endpoint::new(&EndpointSettings {
+                field,
+                url: &config.token_url,
+                allow_insecure_http: config.allow_insecure_http,
+                scopes,
+                optional_params: &config.optional_params,
+                custom_headers: &config.custom_headers,
+                custom_payload: config.custom_payload.as_deref(),
+                client_auth: &config.client_auth,
+            })
+        };
+        let endpoint = token_endpoint(url_field, &config.scopes)?;
+        let mut secrets = endpoint.credential.secrets();
+
+        let (grant, refresh, fallback_on_invalid_grant) = match &config.grant {
+            Grant::ClientCredentials => {
+                if !endpoint.credential.authenticates() {
+                    return Err(Error::invalid_config(
+                        "the client credentials grant needs client authentication (`client_id` \
+                         with `client_secret`, or a client assertion); a public client cannot \
+                         use it",
+                    ));
+                }
+                (GrantRequest::ClientCredentials, None, false)
+            }
+            Grant::Password(password) => {
+                check_name("username", &password.username)?;
+                check_credential("password", &password.password)?;
+                secrets.push(password.password.clone());
+                let refresh = match &password.refresh {
+                    // Inferred: the token URL and every client setting; no scopes (the original
+                    // scope, RFC 6749 §6).
+                    None => token_endpoint(url_field, &[])?,
+                    Some(refresh) => {
+                        let refresh = Endpoint::new(&EndpointSettings {
+                            field: "refresh_config.refresh_url",
+                            url: &refresh.refresh_url,
+                            allow_insecure_http: config.allow_insecure_http,
+                            scopes: &refresh.scopes,
+                            optional_params: &refresh.optional_params,
+                            custom_headers: &refresh.custom_headers,
+                            custom_payload: refresh.custom_payload.as_deref(),
+                            client_auth: refresh
+                                .client_auth
+                                .as_ref()
+                                .unwrap_or(&config.client_auth),
+                        })?;
+                        secrets.extend(refresh.credential.secrets());
+                        refresh
+                    }
+                };
+                (
+                    GrantRequest::Password {
+                        username: password.username.clone(),
+                        password: password.password.clone(),
+                    },
+                    Some(refresh),
+                    password.fallback_on_invalid_grant,
+                )
+            }
+            Grant::RefreshToken(grant) => {
+                check_credential("refresh_token", &grant.refresh_token)?;
+                secrets.push(grant.refresh_token.clone());
+                (
+                    GrantRequest::RefreshToken {
+                        initial: grant.refresh_token.clone(),
+                    },
+                    None,
+                    false,
+                )
+            }
+            Grant::JwtBearer(grant) => {
+                let assertion = match &grant.assertion {
+                    Assertion::Fixed(jwt) => {
+                        check_credential("assertion", jwt)?;
+                        secrets.push(jwt.clone());
+                        AssertionSource::Fixed(jwt.clone())
+                    }
+                    #[cfg(feature = "jwt")]
+                    Assertion::Issued(issuer) => AssertionSource::Issued(issuer.clone()),
+                };
+                (
+                    GrantRequest::JwtBearer { assertion },
+                    Some(token_endpoint(url_field, &[])?),
+                    grant.fallback_on_invalid_grant,
+                )
+            }
+        };
+
+        let lifetime = config.default_token_exp_time;
+        if lifetime.is_zero() || lifetime > MAX_TOKEN_LIFETIME {
+            return Err(Error::invalid_config(format!(
+                "`default_token_exp_time` is {} s; give more than zero and at most one year ({} s)",
+                lifetime.as_secs_f64(),
+                MAX_TOKEN_LIFETIME.as_secs()
+            )));
+        }
+        if config.clock_skew > MAX_TOKEN_LIFETIME {
+            return Err(Error::invalid_config(format!(
+                "`clock_skew` is {} s; give at most one year ({} s)",
+                config.clock_skew.as_secs_f64(),
+                MAX_TOKEN_LIFETIME.as_secs()
+            )));
+        }
+        Ok(Self {
+            grant,
+            grant_name: config.grant.name(),
+            endpoint,
+            refresh,
+            default_lifetime: lifetime,
+            clock_skew: config.clock_skew,
+            fallback_on_invalid_grant,
+            secrets,
+        })
+    }
+}

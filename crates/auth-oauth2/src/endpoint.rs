@@ -1,0 +1,237 @@
+//! One endpoint (token or refresh), checked, with everything that goes with each request to it:
+//! the URL, the scope and parameters, the client credential, custom headers and payload.
+
+use auth_core::{Result, Scheme, SecretString, Token};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+use zeroize::Zeroizing;
+
+use crate::checks::{
+    check_credential, check_custom_payload, check_field, check_name, check_optional_params,
+    check_scopes, check_url,
+};
+use crate::client_auth::{BasicEncoding, ClientAuth};
+
+/// How the client proves who it is on each request, ready to attach.
+pub(crate) enum Credential {
+    /// Nothing (a public client without an id).
+    Nothing,
+    /// `client_id` in the body (a public client).
+    PublicId(String),
+    /// `Authorization: Basic ...`, precomputed, sensitive, wiped on drop; `secret` and `plain`
+    /// (the `id:secret` text before base64) are kept to blank them from echoes.
+    Basic {
+        header: Token,
+        secret: SecretString,
+        plain: SecretString,
+    },
+    /// `client_id` and `client_secret` in the body.
+    Post { id: String, secret: SecretString },
+    /// `client_assertion` (RFC 7523 §2.2), signed fresh for every request.
+    #[cfg(feature = "jwt")]
+    Assertion {
+        id: String,
+        issuer: auth_jwt_issuer::JwtIssuer,
+    },
+}
+
+impl Credential {
+    fn new(client_auth: &ClientAuth, url: &Url) -> Result<Self> {
+        #[cfg(not(feature = "jwt"))]
+        let _ = url;
+        Ok(match client_auth {
+            ClientAuth::None { client_id: None } => Self::Nothing,
+            ClientAuth::None {
+                client_id: Some(id),
+            } => {
+                check_name("client_id", id)?;
+                Self::PublicId(id.clone())
+            }
+            ClientAuth::Basic {
+                client_id,
+                client_secret,
+                encoding,
+            } => {
+                check_name("client_id", client_id)?;
+                check_credential("client_secret", client_secret)?;
+                // Every intermediate form of the secret is wiped when dropped.
+                let mut plain = Zeroizing::new(String::new());
+                match encoding {
+                    BasicEncoding::FormEncoded => {
+                        plain.extend(form_urlencoded::byte_serialize(client_id.as_bytes()));
+                        plain.push(':');
+                        plain.extend(form_urlencoded::byte_serialize(
+                            client_secret.expose_secret().as_bytes(),
+                        ));
+                    }
+                    BasicEncoding::Raw => {
+                        plain.push_str(client_id);
+                        plain.push(':');
+                        plain.push_str(client_secret.expose_secret());
+                    }
+                }
+                // A `Token` keeps the header in a buffer wiped on drop and marks it sensitive.
+                let header = Token::new(Scheme::Basic, STANDARD.encode(plain.as_bytes()))?;
+                Self::Basic {
+                    header,
+                    secret: client_secret.clone(),
+                    plain: SecretString::new(std::mem::take(&mut *plain)),
+                }
+            }
+            ClientAuth::Post {
+                client_id,
+                client_secret,
+            } => {
+                check_name("client_id", client_id)?;
+                check_credential("client_secret", client_secret)?;
+                Self::Post {
+                    id: client_id.clone(),
+                    secret: client_secret.clone(),
+                }
+            }
+            #[cfg(feature = "jwt")]
+            ClientAuth::PrivateKeyJwt {
+                client_id,
+                assertion,
+            } => {
+                check_name("client_id", client_id)?;
+                let audience = assertion
+                    .audience
+                    .clone()
+                    .unwrap_or_else(|| auth_jwt_issuer::Audience::One(url.to_string()));
+                Self::assertion(
+                    client_id,
+                    std::sync::Arc::clone(&assertion.signer),
+                    audience,
+                    assertion.lifetime,
+                )?
+            }
+            #[cfg(feature = "jwt")]
+            ClientAuth::ClientSecretJwt {
+                client_id,
+                client_secret,
+                algorithm,
+            } => {
+                check_name("client_id", client_id)?;
+                check_credential("client_secret", client_secret)?;
+                let signer = auth_jwt_issuer::SigningKey::hmac(*algorithm, client_secret.clone())?;
+                Self::assertion(
+                    client_id,
+                    std::sync::Arc::new(signer),
+                    auth_jwt_issuer::Audience::One(url.to_string()),
+                    crate::client_auth::ClientAssertion::DEFAULT_LIFETIME,
+                )?
+            }
+        })
+    }
+
+    #[cfg(feature = "jwt")]
+    fn assertion(
+        client_id: &str,
+        signer: auth_jwt_issuer::SharedSigner,
+        audience: auth_jwt_issuer::Audience,
+        lifetime: std::time::Duration,
+    ) -> Result<Self> {
+        let issuer = auth_jwt_issuer::JwtIssuer::builder()
+            .issuer(client_id)
+            .username(client_id)
+            .audience(audience)
+            .exp_time(lifetime)
+            .shared_signer(signer)
+            .build()?;
+        Ok(Self::Assertion {
+            id: client_id.to_owned(),
+            issuer,
+        })
+    }
+
+    /// Whether the client authenticates at all (a client credentials grant needs it to).
+    pub(crate) fn authenticates(&self) -> bool {
+        !matches!(self, Self::Nothing | Self::PublicId(_))
+    }
+
+    /// The secrets this credential puts on the wire, to blank them from echoes.
+    pub(crate) fn secrets(&self) -> Vec<SecretString> {
+        match self {
+            Self::Basic {
+                header,
+                secret,
+                plain,
+            } => vec![
+                secret.clone(),
+                SecretString::from(header.expose_credential()),
+                plain.clone(),
+            ],
+            Self::Post { secret, .. } => vec![secret.clone()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Everything that is the same for every request to one endpoint.
+pub(crate) struct Endpoint {
+    pub(crate) url: Url,
+    /// The URL without user info, query or fragment, for messages and logs.
+    pub(crate) display: String,
+    pub(crate) scope: Option<String>,
+    pub(crate) optional_params: Vec<(String, String)>,
+    pub(crate) credential: Credential,
+    pub(crate) custom_headers: HeaderMap,
+    pub(crate) custom_payload: Option<String>,
+}
+
+/// What an endpoint is made from.
+pub(crate) struct EndpointSettings<'a> {
+    pub(crate) field: &'static str,
+    pub(crate) url: &'a str,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) scopes: &'a [String],
+    pub(crate) optional_params: &'a [(String, String)],
+    pub(crate) custom_headers: &'a [(String, String)],
+    pub(crate) custom_payload: Option<&'a str>,
+    pub(crate) client_auth: &'a ClientAuth,
+}
+
+impl Endpoint {
+    pub(crate) fn new(settings: &EndpointSettings<'_>) -> Result<Self> {
+        let (url, display) = check_url(settings.field, settings.url, settings.allow_insecure_http)?;
+        check_scopes(settings.scopes)?;
+        check_optional_params(settings.optional_params)?;
+        let mut custom_headers = HeaderMap::new();
+        for (name, value) in settings.custom_headers {
+            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                auth_core::Error::invalid_config(format!(
+                    "custom header name `{name}` is not a valid header name"
+                ))
+            })?;
+            check_field(&format!("custom header `{name}`"), value)?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| {
+                auth_core::Error::invalid_config(format!(
+                    "custom header `{name}` has a value that cannot stand in an HTTP header"
+                ))
+            })?;
+            // Custom headers often carry API keys: keep them out of any debug output.
+            value.set_sensitive(true);
+            custom_headers.insert(header, value);
+        }
+        if let Some(payload) = settings.custom_payload {
+            check_custom_payload(payload)?;
+        }
+        let scopes = settings.scopes;
+        Ok(Self {
+            credential: Credential::new(settings.client_auth, &url)?,
+            url,
+            display,
+            scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
+            optional_params: settings
+                .optional_params
+                .iter()
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .collect(),
+            custom_headers,
+            custom_payload: settings.custom_payload.map(str::to_owned),
+        })
+    }
+}

@@ -1,0 +1,304 @@
+//! The fetch: which request a renewal sends (the grant, or a refresh with a fallback), and
+//! sending one request with retries of transient failures, under a tracing span.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auth_core::{Clock, SecretString};
+use tracing::Instrument as _;
+
+use crate::cache::TokenCache;
+use crate::checked::{AssertionSource, CheckedConfig, GrantRequest};
+#[cfg(feature = "jwt")]
+use crate::endpoint::Credential;
+use crate::endpoint::Endpoint;
+use crate::error::{Problem, TokenEndpointError};
+use crate::redact::sanitize;
+use crate::request::{self, Step};
+use crate::response::{self, TokenResponse};
+use crate::retry::RetryPolicy;
+use crate::transport::{TokenTransport, TransportErrorKind};
+
+pub(crate) type Outcome = Result<auth_core::Token, TokenEndpointError>;
+
+/// Everything a token request needs besides the cache.
+pub(crate) struct Fetcher {
+    pub(crate) config: CheckedConfig,
+    pub(crate) transport: Arc<dyn TokenTransport>,
+    pub(crate) refresh_transport: Arc<dyn TokenTransport>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) retry: RetryPolicy,
+    /// The longest one request may take before it counts as timed out, whatever the transport
+    /// does: a guard against a transport that never answers.
+    pub(crate) request_timeout: Duration,
+}
+
+impl Fetcher {
+    /// Runs the grant (or the refresh) and caches the result.
+    pub(crate) async fn fetch(&self, cache: &TokenCache) -> Outcome {
+        let sent_at = self.clock.now();
+        let refresh_token = cache.refresh_token();
+        let config = &self.config;
+        let response = match &config.grant {
+            GrantRequest::ClientCredentials => {
+                self.request(
+                    &config.endpoint,
+                    &Step::ClientCredentials,
+                    &self.transport,
+                    &[],
+                    cache,
+                )
+                .await
+            }
+            GrantRequest::Password { username, password } => {
+                let step = Step::Password { username, password };
+                self.renew_or(refresh_token, &step, &[], cache).await
+            }
+            GrantRequest::RefreshToken { initial } => {
+                let refresh_token = refresh_token.unwrap_or_else(|| initial.clone());
+                let step = Step::Refresh {
+                    refresh_token: &refresh_token,
+                };
+                self.request(
+                    &config.endpoint,
+                    &step,
+                    &self.transport,
+                    &[refresh_token.expose_secret()],
+                    cache,
+                )
+                .await
+            }
+            GrantRequest::JwtBearer { assertion } => {
+                let assertion = match assertion {
+                    AssertionSource::Fixed(jwt) => jwt.clone(),
+                    #[cfg(feature = "jwt")]
+                    AssertionSource::Issued(issuer) => {
+                        sign(
+                            issuer,
+                            &config.endpoint.display,
+                            "jwt-bearer",
+                            "the assertion",
+                        )
+                        .await?
+                    }
+                };
+                let step = Step::JwtBearer {
+                    assertion: &assertion,
+                };
+                self.renew_or(refresh_token, &step, &[assertion.expose_secret()], cache)
+                    .await
+            }
+        }?;
+        cache.store(config, response, sent_at)
+    }
+
+    /// Password and jwt-bearer grants: refresh when there is a refresh token, and fall back to
+    /// the grant itself when there is none or (if allowed) the refresh is refused.
+    async fn renew_or(
+        &self,
+        refresh_token: Option<SecretString>,
+        grant: &Step<'_>,
+        grant_secrets: &[&str],
+        cache: &TokenCache,
+    ) -> Result<TokenResponse, TokenEndpointError> {
+        if let (Some(refresh_token), Some(refresh)) = (refresh_token, &self.config.refresh) {
+            let step = Step::Refresh {
+                refresh_token: &refresh_token,
+            };
+            match self
+                .request(
+                    refresh,
+                    &step,
+                    &self.refresh_transport,
+                    &[refresh_token.expose_secret()],
+                    cache,
+                )
+                .await
+            {
+                Err(error) if error.is_invalid_grant() && self.config.fallback_on_invalid_grant => {
+                    tracing::info!(
+                        target: "auth_oauth2",
+                        grant = grant.grant_name(),
+                        "refresh token refused (invalid_grant); running the grant again"
+                    );
+                    cache.forget_refresh_token();
+                }
+                other => return other,
+            }
+        }
+        self.request(
+            &self.config.endpoint,
+            grant,
+            &self.transport,
+            grant_secrets,
+            cache,
+        )
+        .await
+    }
+
+    /// Sends one token request, retrying transient failures.
+    async fn request(
+        &self,
+        endpoint: &Endpoint,
+        step: &Step<'_>,
+        transport: &Arc<dyn TokenTransport>,
+        extra_secrets: &[&str],
+        cache: &TokenCache,
+    ) -> Result<TokenResponse, TokenEndpointError> {
+        let grant = step.grant_name();
+        let host = endpoint.url.host_str().unwrap_or_default().to_owned();
+        // The access token being replaced is a secret too, if the server echoes it.
+        let current = cache.current();
+        let mut secrets: Vec<&str> = self
+            .config
+            .secrets
+            .iter()
+            .map(SecretString::expose_secret)
+            .collect();
+        secrets.extend_from_slice(extra_secrets);
+        if let Some(cached) = &current {
+            secrets.push(cached.token().expose_credential());
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // A client assertion is single-use (fresh `jti`): one per attempt.
+            let client_assertion = client_assertion(endpoint, grant).await?;
+            let mut request_secrets = secrets.clone();
+            if let Some(jwt) = &client_assertion {
+                request_secrets.push(jwt.expose_secret());
+            }
+            let request = request::build(endpoint, step, client_assertion.as_ref())?;
+            let span = tracing::info_span!(
+                target: "auth_oauth2",
+                "oauth2.token_request",
+                grant,
+                endpoint = %host,
+                attempt,
+                outcome = tracing::field::Empty,
+                status = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let sent = tokio::time::timeout(self.request_timeout, transport.send(request))
+                .instrument(span.clone())
+                .await;
+            let result = match sent {
+                Ok(Ok(response)) => {
+                    span.record("status", response.status().as_u16());
+                    let context = response::Context {
+                        endpoint: &endpoint.display,
+                        grant,
+                        secrets: &request_secrets,
+                        now: self.clock.now(),
+                    };
+                    response::parse(&response, &context)
+                }
+                Ok(Err(error)) => Err(TokenEndpointError::new(
+                    &endpoint.display,
+                    grant,
+                    // A custom transport's message is not ours to trust: clean it like a body.
+                    Problem::Transport(
+                        error.kind(),
+                        sanitize(error.message(), &request_secrets, 300),
+                    ),
+                )),
+                Err(_) => Err(TokenEndpointError::new(
+                    &endpoint.display,
+                    grant,
+                    Problem::Transport(
+                        TransportErrorKind::Timeout,
+                        format!(
+                            "no response within {} s (the provider's request timeout)",
+                            self.request_timeout.as_secs_f64()
+                        ),
+                    ),
+                )),
+            };
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            match result {
+                Ok(response) => {
+                    span.record("outcome", "ok");
+                    span.in_scope(|| tracing::debug!(target: "auth_oauth2", "token received"));
+                    return Ok(response);
+                }
+                Err(error) => {
+                    let error = error.with_attempts(attempt);
+                    let outcome = if error.is_transient() {
+                        "transient failure"
+                    } else {
+                        "failure"
+                    };
+                    span.record("outcome", outcome);
+                    span.in_scope(|| tracing::warn!(target: "auth_oauth2", error = %error, "token request failed"));
+                    if error.is_transient()
+                        && let Some(wait) = self.retry.delay(attempt, error.retry_after())
+                    {
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    return Err(
+                        if attempt > 1
+                            && matches!(step, Step::Refresh { .. })
+                            && error.is_invalid_grant()
+                        {
+                            error.with_note(
+                                "an earlier attempt of this refresh got no answer; a server that \
+                             rotates refresh tokens may have used this one already",
+                            )
+                        } else {
+                            error
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The client assertion for one request, when the client authenticates with one.
+#[cfg(feature = "jwt")]
+async fn client_assertion(
+    endpoint: &Endpoint,
+    grant: &'static str,
+) -> Result<Option<SecretString>, TokenEndpointError> {
+    match &endpoint.credential {
+        Credential::Assertion { issuer, .. } => {
+            sign(issuer, &endpoint.display, grant, "the client assertion")
+                .await
+                .map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+#[cfg(not(feature = "jwt"))]
+async fn client_assertion(
+    _: &Endpoint,
+    _: &'static str,
+) -> Result<Option<SecretString>, TokenEndpointError> {
+    Ok(None)
+}
+
+/// Signs an assertion with `issuer` on Tokio's blocking threads: a signer may be a hardware
+/// module or a remote KMS that blocks.
+#[cfg(feature = "jwt")]
+async fn sign(
+    issuer: &auth_jwt_issuer::JwtIssuer,
+    endpoint: &str,
+    grant: &'static str,
+    what: &str,
+) -> Result<SecretString, TokenEndpointError> {
+    let issuer = issuer.clone();
+    let signed = tokio::task::spawn_blocking(move || issuer.issue())
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|signed| signed.map_err(|e| e.to_string()));
+    signed.map_err(|e| {
+        TokenEndpointError::new(
+            endpoint,
+            grant,
+            Problem::Internal(format!("could not sign {what} ({e})")),
+        )
+    })
+}
