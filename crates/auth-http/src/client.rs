@@ -7,18 +7,21 @@ use std::time::Duration;
 use auth_core::{AuthProvider, SharedAuthProvider};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
-use crate::error::{Error, Result};
-use crate::replay::{self, ReplayPolicy};
+use crate::error::{Error, Result, redact_url};
+use crate::rejection::ReplayPolicy;
+use crate::replay;
 
 /// A [`reqwest::Client`] that puts a provider's credential on every request.
 ///
-/// On `401` (and whatever else the [`ReplayPolicy`] says) it calls
-/// [`invalidate`](AuthProvider::invalidate) with exactly the rejected credential, gets a fresh
-/// one and sends the request once more. A request whose body is a stream cannot be sent twice:
-/// its rejection is returned as it came. There is never more than one replay.
+/// On `401` (and whatever else the [`ReplayPolicy`] says) from the origin the credential was
+/// sent to, it calls [`invalidate`](AuthProvider::invalidate) with exactly the rejected
+/// credential, gets a fresh one and sends the request once more. A request whose body is a
+/// stream cannot be sent twice: its rejection is returned as it came. There is never more than
+/// one replay.
 ///
 /// The `Authorization` header is dropped when a redirect leaves the origin (scheme, host and
-/// port), as reqwest does for sensitive headers.
+/// port), as reqwest does for sensitive headers; a `401` from that other origin is therefore
+/// returned as it came, and the credential kept.
 ///
 /// ```no_run
 /// # async fn example() -> Result<(), auth_http::Error> {
@@ -174,7 +177,10 @@ impl AuthRequestBuilder<'_> {
     /// [`Error::Build`] for an invalid request, [`Error::Auth`] when the provider fails,
     /// [`Error::Http`] when sending fails.
     pub async fn send(self) -> Result<reqwest::Response> {
-        let request = self.builder.build().map_err(Error::Build)?;
+        let request = self
+            .builder
+            .build()
+            .map_err(|e| Error::Build(redact_url(e)))?;
         self.client.execute(request).await
     }
 }

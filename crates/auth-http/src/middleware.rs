@@ -7,11 +7,15 @@ use auth_core::{AuthProvider, SharedAuthProvider};
 use http::Extensions;
 use reqwest_middleware::{Middleware, Next};
 
-use crate::apply::authorize;
-use crate::replay::{self, ReplayPolicy};
+use crate::credential::{authorize, credential};
+use crate::error::redact_url;
+use crate::rejection::ReplayPolicy;
+use crate::replay::{self, Verdict};
 
 /// Authenticates every request of a `reqwest_middleware::ClientWithMiddleware`, with the same
-/// one-replay-on-rejection rule as [`AuthClient`](crate::AuthClient).
+/// one-replay-on-rejection rule as [`AuthClient`](crate::AuthClient) (a rejection counts only
+/// from the origin the credential was sent to), and URLs in its errors without user info,
+/// query or fragment.
 ///
 /// ```no_run
 /// # fn example(provider: auth_core::Token) {
@@ -67,23 +71,42 @@ impl Middleware for AuthMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let token = replay::credential(self.provider.as_ref())
+        let token = credential(self.provider.as_ref())
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
         let spare = replay::spare(&self.policy, &request);
+        let sent_to = request.url().clone();
         authorize(&mut request, &token);
-        let response = next.clone().run(request, extensions).await?;
-        if !self.policy.is_rejection(&response) {
-            return Ok(response);
-        }
-        self.provider.invalidate(&token);
-        let Some(mut again) = spare else {
-            return Ok(response);
-        };
-        let fresh = replay::credential(self.provider.as_ref())
+        let response = next
+            .clone()
+            .run(request, extensions)
             .await
-            .map_err(reqwest_middleware::Error::middleware)?;
-        authorize(&mut again, &fresh);
-        next.run(again, extensions).await
+            .map_err(redact)?;
+        match replay::judge(
+            self.provider.as_ref(),
+            &self.policy,
+            &sent_to,
+            &token,
+            spare,
+            response,
+        ) {
+            Verdict::Keep(response) => Ok(response),
+            Verdict::Replay(mut again) => {
+                let fresh = credential(self.provider.as_ref())
+                    .await
+                    .map_err(reqwest_middleware::Error::middleware)?;
+                authorize(&mut again, &fresh);
+                next.run(again, extensions).await.map_err(redact)
+            }
+        }
+    }
+}
+
+fn redact(error: reqwest_middleware::Error) -> reqwest_middleware::Error {
+    match error {
+        reqwest_middleware::Error::Reqwest(error) => {
+            reqwest_middleware::Error::Reqwest(redact_url(error))
+        }
+        other => other,
     }
 }

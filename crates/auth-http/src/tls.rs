@@ -1,10 +1,12 @@
-//! TLS settings (Ballerina's `secureSocket`) for the main client and the token-endpoint client.
+//! TLS settings (Ballerina's `secureSocket`) for the authenticated client and the token
+//! endpoint's transport.
 
 use std::path::{Path, PathBuf};
 
-use auth_core::{Error, Result, SecretString};
-use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
-use serde::Deserialize;
+use auth_core::file::{MAX_FILE_BYTES, read_bounded};
+use auth_core::{Error, ErrorKind, Result, SecretString};
+use auth_keys::PrivateKey;
+use auth_keys::pkcs12::Pkcs12Store;
 use zeroize::Zeroizing;
 
 /// TLS settings (Ballerina's `secureSocket`).
@@ -17,26 +19,31 @@ use zeroize::Zeroizing;
 /// `disable = true` turns certificate **and** host name checking off: anyone between the
 /// client and the server can read and change the traffic, credentials included. Use it only
 /// against a test server you control.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "config", derive(serde::Deserialize))]
+#[cfg_attr(feature = "config", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct SecureSocket {
     /// Trust every certificate and host name. Dangerous; see above.
-    #[serde(default)]
+    #[cfg_attr(feature = "config", serde(default))]
     pub disable: bool,
     /// The CAs to trust.
-    #[serde(default)]
+    #[cfg_attr(feature = "config", serde(default))]
     pub cert: Option<TrustConfig>,
     /// The client certificate and key for mutual TLS.
-    #[serde(default)]
+    #[cfg_attr(feature = "config", serde(default))]
     pub key: Option<ClientKey>,
 }
 
 /// The CAs to trust.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(
-    untagged,
-    expecting = "a PEM file path, or a truststore table { path, password }"
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "config", derive(serde::Deserialize))]
+#[cfg_attr(
+    feature = "config",
+    serde(
+        untagged,
+        expecting = "a PEM file path, or a truststore table { path, password }"
+    )
 )]
 #[non_exhaustive]
 pub enum TrustConfig {
@@ -52,10 +59,14 @@ pub enum TrustConfig {
 }
 
 /// A client certificate and key for mutual TLS.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(
-    untagged,
-    expecting = "a keystore table { path, password } or { cert_file, key_file, key_password }"
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "config", derive(serde::Deserialize))]
+#[cfg_attr(
+    feature = "config",
+    serde(
+        untagged,
+        expecting = "a keystore table { path, password } or { cert_file, key_file, key_password }"
+    )
 )]
 #[non_exhaustive]
 pub enum ClientKey {
@@ -66,51 +77,37 @@ pub enum ClientKey {
         /// Its password (also the key's).
         password: SecretString,
     },
-    /// A PEM certificate (chain) file and a key file, possibly encrypted.
+    /// A PEM certificate (chain) file and a key file (PEM or DER, possibly encrypted).
     CertKey {
         /// The certificate chain, PEM.
-        #[serde(alias = "certFile")]
+        #[cfg_attr(feature = "config", serde(alias = "certFile"))]
         cert_file: PathBuf,
         /// The private key: PEM or DER, possibly encrypted.
-        #[serde(alias = "keyFile")]
+        #[cfg_attr(feature = "config", serde(alias = "keyFile"))]
         key_file: PathBuf,
         /// The key's password, when it is encrypted.
-        #[serde(default, alias = "keyPassword")]
+        #[cfg_attr(feature = "config", serde(default, alias = "keyPassword"))]
         key_password: Option<SecretString>,
     },
 }
 
-fn read(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>> {
-    std::fs::read(path).map(Zeroizing::new).map_err(|e| {
-        Error::invalid_config(format!("{what} `{}` cannot be read ({e})", path.display()))
-            .with_source(e)
-    })
-}
-
-fn open_store(path: &Path, password: &SecretString, what: &str) -> Result<KeyStore> {
-    let data = read(path, what)?;
-    KeyStore::from_pkcs12(&data, password.expose_secret(), Pkcs12ImportPolicy::Relaxed).map_err(
-        |e| {
-            let reason = match e {
-                p12_keystore::error::Error::MacError(_) => "the password is wrong".to_owned(),
-                other => format!("it is not a readable PKCS#12 file ({other})"),
-            };
-            Error::key_material(format!(
-                "{what} `{}` cannot be opened: {reason}",
-                path.display()
-            ))
-        },
-    )
-}
-
 impl SecureSocket {
+    /// Trusts the CA certificates in a PEM file instead of the platform's roots.
+    pub fn trust_pem_file(path: impl Into<PathBuf>) -> Self {
+        Self {
+            cert: Some(TrustConfig::PemFile(path.into())),
+            ..Self::default()
+        }
+    }
+
     /// Applies these settings to a reqwest client builder.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) or
     /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) naming the file and the
-    /// problem: unreadable, wrong password, no certificate, no key.
+    /// problem: unreadable, too large, not a regular file, wrong password, no certificate, no
+    /// key.
     pub fn apply(&self, mut builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
         if self.disable {
             tracing::warn!(
@@ -131,10 +128,15 @@ impl SecureSocket {
     }
 }
 
+/// Reads a certificate file: a regular file of at most 1 MiB.
+fn read_certificates(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>> {
+    read_bounded(path, what, MAX_FILE_BYTES, ErrorKind::InvalidConfig)
+}
+
 fn trusted_certificates(cert: &TrustConfig) -> Result<Vec<reqwest::Certificate>> {
     let (certs, origin) = match cert {
         TrustConfig::PemFile(path) => {
-            let pem = read(path, "CA certificate file")?;
+            let pem = read_certificates(path, "CA certificate file")?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 Error::invalid_config(format!(
                     "CA certificate file `{}` is not PEM certificates ({e})",
@@ -144,25 +146,19 @@ fn trusted_certificates(cert: &TrustConfig) -> Result<Vec<reqwest::Certificate>>
             (certs, path)
         }
         TrustConfig::TrustStore { path, password } => {
-            let store = open_store(path, password, "truststore")?;
-            let mut certs = Vec::new();
-            for (_, entry) in store.entries() {
-                let ders: Vec<&[u8]> = match entry {
-                    KeyStoreEntry::Certificate(cert) => vec![cert.as_der()],
-                    KeyStoreEntry::PrivateKeyChain(chain) => {
-                        chain.certs().iter().map(|c| c.as_der()).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                for der in ders {
-                    certs.push(reqwest::Certificate::from_der(der).map_err(|e| {
+            let store = Pkcs12Store::open(path, password, "truststore")?;
+            let certs = store
+                .certificates()
+                .iter()
+                .map(|der| {
+                    reqwest::Certificate::from_der(der).map_err(|e| {
                         Error::invalid_config(format!(
                             "truststore `{}` holds a certificate that cannot be used ({e})",
                             path.display()
                         ))
-                    })?);
-                }
-            }
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
             (certs, path)
         }
     };
@@ -178,77 +174,40 @@ fn trusted_certificates(cert: &TrustConfig) -> Result<Vec<reqwest::Certificate>>
 fn identity(key: &ClientKey) -> Result<reqwest::Identity> {
     let (pem, origin) = match key {
         ClientKey::KeyStore { path, password } => {
-            let store = open_store(path, password, "keystore")?;
-            let Some((_, chain)) = store.private_key_chain() else {
-                return Err(Error::key_material(format!(
-                    "keystore `{}` holds no private key for a client certificate",
-                    path.display()
-                )));
-            };
-            if chain.certs().is_empty() {
-                return Err(Error::key_material(format!(
-                    "keystore `{}` holds a key without its certificate",
-                    path.display()
-                )));
-            }
-            let mut pem = Zeroizing::new(pem::encode(&pem::Pem::new(
-                "PRIVATE KEY",
-                chain.key().as_der().to_vec(),
-            )));
-            for cert in chain.certs() {
-                pem.push_str(&pem::encode(&pem::Pem::new(
-                    "CERTIFICATE",
-                    cert.as_der().to_vec(),
-                )));
-            }
-            (pem, path.display().to_string())
+            let (key, chain) = Pkcs12Store::open(path, password, "keystore")?.identity()?;
+            let certs: Vec<Zeroizing<String>> = chain
+                .iter()
+                .map(|der| auth_keys::pem_encode("CERTIFICATE", der))
+                .collect();
+            (joined(&key, certs.iter().map(|c| c.as_bytes())), path)
         }
         ClientKey::CertKey {
             cert_file,
             key_file,
             key_password,
         } => {
-            let certs = read(cert_file, "client certificate file")?;
-            let key = read(key_file, "client key file")?;
-            let origin = format!("client key file `{}`", key_file.display());
-            let mut pem = client_key_pem(&key, key_password.as_ref(), &origin)?;
-            pem.push('\n');
-            pem.push_str(&String::from_utf8_lossy(&certs));
-            (pem, key_file.display().to_string())
+            let certs = read_certificates(cert_file, "client certificate file")?;
+            let key = PrivateKey::from_file(key_file, key_password.as_ref())?;
+            (joined(&key, [certs.as_slice()].into_iter()), key_file)
         }
     };
-    reqwest::Identity::from_pem(pem.as_bytes()).map_err(|e| {
+    reqwest::Identity::from_pem(&pem).map_err(|e| {
         Error::key_material(format!(
-            "the client certificate and key from `{origin}` cannot be used ({e})"
+            "the client certificate and key from `{}` cannot be used ({e})",
+            origin.display()
         ))
     })
 }
 
-/// The key as unencrypted PEM; decrypting needs auth-jwt-issuer's key loader (feature `jwt`).
-#[cfg(feature = "jwt")]
-fn client_key_pem(
-    key: &[u8],
-    password: Option<&SecretString>,
-    origin: &str,
-) -> Result<Zeroizing<String>> {
-    auth_jwt_issuer::decode_private_key_pem(key, password, origin)
-}
-
-#[cfg(not(feature = "jwt"))]
-fn client_key_pem(
-    key: &[u8],
-    password: Option<&SecretString>,
-    origin: &str,
-) -> Result<Zeroizing<String>> {
-    let text = std::str::from_utf8(key).map_err(|_| {
-        Error::key_material(format!(
-            "{origin} is not PEM; DER and encrypted keys need auth-http's `jwt` feature"
-        ))
-    })?;
-    if password.is_some() || text.contains("ENCRYPTED") {
-        return Err(Error::key_material(format!(
-            "{origin} is encrypted; decrypting it needs auth-http's `jwt` feature"
-        )));
+/// The key's PEM followed by the certificates', in one buffer sized once and wiped on drop.
+fn joined<'a>(key: &PrivateKey, certs: impl Iterator<Item = &'a [u8]> + Clone) -> Zeroizing<Vec<u8>> {
+    let key_pem = key.to_pem();
+    let total = key_pem.len() + certs.clone().map(|c| c.len() + 1).sum::<usize>();
+    let mut out = Zeroizing::new(Vec::with_capacity(total));
+    out.extend_from_slice(key_pem.as_bytes());
+    for cert in certs {
+        out.push(b'\n');
+        out.extend_from_slice(cert);
     }
-    Ok(Zeroizing::new(text.to_owned()))
+    out
 }

@@ -1,16 +1,13 @@
-//! The reqwest transport for auth-oauth2: one pooled client per provider, no redirects,
-//! timeouts, HTTP version and TLS from the config.
+//! The reqwest transport for auth-oauth2: one pooled client per provider, no redirects, and
+//! the client's own settings (HTTP version, timeouts, TLS).
 
 use std::error::Error as _;
 use std::fmt;
 
 use auth_core::{Error, Result};
-use auth_oauth2::{
-    ClientConfig, HttpVersion, MAX_RESPONSE_BYTES, TokenTransport, TransportError,
-    TransportErrorKind,
-};
+use auth_oauth2::{MAX_RESPONSE_BYTES, TokenTransport, TransportError, TransportErrorKind};
 
-use crate::tls::SecureSocket;
+use crate::settings::ClientSettings;
 
 /// Sends token requests with one pooled [`reqwest::Client`], so connections are reused across
 /// token requests (Ballerina builds a new client, and TLS context, for each one). Redirects are
@@ -27,30 +24,26 @@ impl fmt::Debug for ReqwestTransport {
 }
 
 impl ReqwestTransport {
-    /// A transport built from the token endpoint's client settings and TLS settings.
+    /// A transport for a token endpoint reached with `settings` (HTTP version, timeouts,
+    /// TLS), never following redirects.
+    ///
+    /// ```
+    /// use auth_http::{ClientSettings, ReqwestTransport};
+    ///
+    /// let transport = ReqwestTransport::new(&ClientSettings::default())?;
+    /// # let _ = transport;
+    /// # Ok::<(), auth_core::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for a zero timeout or
     /// bad TLS settings; [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) for a
     /// client key that cannot be read.
-    pub fn new(client_config: &ClientConfig, secure_socket: Option<&SecureSocket>) -> Result<Self> {
-        if client_config.connect_timeout.is_zero() || client_config.request_timeout.is_zero() {
-            return Err(Error::invalid_config(
-                "token endpoint timeouts must be greater than zero",
-            ));
-        }
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(client_config.connect_timeout)
-            .timeout(client_config.request_timeout);
-        builder = match client_config.http_version {
-            HttpVersion::Http2 => builder.http2_prior_knowledge(),
-            _ => builder.http1_only(),
-        };
-        if let Some(secure_socket) = secure_socket {
-            builder = secure_socket.apply(builder)?;
-        }
+    pub fn new(settings: &ClientSettings) -> Result<Self> {
+        let builder = settings.apply(
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()),
+        )?;
         let client = builder.build().map_err(|e| {
             Error::invalid_config(format!(
                 "the token endpoint's HTTP client cannot be built ({e})"

@@ -189,6 +189,12 @@ pub(crate) fn read_key_file(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>
     read_bounded(path, what, MAX_FILE_BYTES, ErrorKind::KeyMaterial)
 }
 
+/// `der` as PEM labelled `label`, in a buffer sized once and wiped when dropped (for
+/// certificates that go into the same buffer as a key).
+pub fn pem_encode(label: &str, der: &[u8]) -> Zeroizing<String> {
+    pem_out::encode(label, der)
+}
+
 fn need_password<'a>(
     password: Option<&'a SecretString>,
     kind: &str,

@@ -1,8 +1,8 @@
-//! Putting a provider's credential on a request.
+//! Getting a provider's credential and putting it on a request.
 
 use auth_core::{AuthProvider, Token};
+use http::HeaderMap;
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderValue};
 
 use crate::error::Result;
 
@@ -12,6 +12,15 @@ pub fn authorize(request: &mut reqwest::Request, token: &Token) {
     request
         .headers_mut()
         .insert(AUTHORIZATION, token.header_value().clone());
+}
+
+/// The credential without waiting when the provider has one at hand (`token_now`), else from
+/// `token()`.
+pub(crate) async fn credential(provider: &dyn AuthProvider) -> auth_core::Result<Token> {
+    match provider.token_now() {
+        Some(token) => Ok(token),
+        None => provider.token().await,
+    }
 }
 
 /// Adds authentication to a [`reqwest::RequestBuilder`].
@@ -50,15 +59,14 @@ pub trait RequestBuilderExt: Sized {
 #[async_trait::async_trait]
 impl RequestBuilderExt for reqwest::RequestBuilder {
     async fn authorize(self, provider: &(dyn AuthProvider + '_)) -> Result<Self> {
-        let token = crate::replay::credential(provider).await?;
+        let token = credential(provider).await?;
         Ok(self.authorize_with(&token))
     }
 
     fn authorize_with(self, token: &Token) -> Self {
         // `headers()` replaces values of the names it carries, so an earlier Authorization goes.
         let mut headers = HeaderMap::with_capacity(1);
-        let value: HeaderValue = token.header_value().clone();
-        headers.insert(AUTHORIZATION, value);
+        headers.insert(AUTHORIZATION, token.header_value().clone());
         self.headers(headers)
     }
 }

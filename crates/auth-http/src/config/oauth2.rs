@@ -1,0 +1,252 @@
+//! An OAuth2 record into the grant, the client authentication, the token request's settings
+//! and the transports' own settings (feature `oauth2`).
+
+use std::sync::Arc;
+
+use auth_core::{Error, Result, SecretString, SharedAuthProvider};
+use auth_oauth2::{
+    Assertion, ClientAuth, Grant, JwtBearerGrant, OAuth2Config, OAuth2Provider, PasswordGrant,
+    RefreshConfig, RefreshTokenGrant,
+};
+
+use super::records::{ClientRecord, OAuth2Record, RefreshChoice};
+use super::values::{BasicEncoding, CredentialBearer, Scopes};
+use crate::transport::ReqwestTransport;
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::invalid_config(format!("[auth]: {}", message.into()))
+}
+
+impl OAuth2Record {
+    /// The provider, with its transports. Keys are read now; nothing is sent.
+    pub(crate) fn build(&self) -> Result<SharedAuthProvider> {
+        let (config, token_client, refresh_client) = self.to_config()?;
+        let transport = ReqwestTransport::new(&token_client.settings())?;
+        let mut builder = OAuth2Provider::builder(config, Arc::new(transport));
+        if let Some(refresh_client) = refresh_client {
+            let transport = ReqwestTransport::new(&refresh_client.settings())?;
+            builder = builder.refresh_transport(Arc::new(transport));
+        }
+        Ok(SharedAuthProvider::new(builder.build()?))
+    }
+
+    fn to_config(&self) -> Result<(OAuth2Config, &ClientRecord, Option<&ClientRecord>)> {
+        static DEFAULT_CLIENT: std::sync::LazyLock<ClientRecord> =
+            std::sync::LazyLock::new(ClientRecord::default);
+        let forbid = |present: bool, field: &str, grant: &str| {
+            if present {
+                Err(invalid(format!(
+                    "`{field}` does not belong to the {grant} grant; remove it"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        let has_assertion = self.assertion.is_some() || self.assertion_config.is_some();
+        let mut refresh_client = None;
+        let (url, grant) = match (&self.token_url, &self.refresh_url) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "give `token_url` (client credentials, password or jwt-bearer grant) or \
+                     `refresh_url` (refresh-token grant), not both; the password grant's \
+                     refresh URL goes in `refresh_config`",
+                ));
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "an OAuth2 config needs `token_url` (client credentials, password or \
+                     jwt-bearer grant) or `refresh_url` with `refresh_token` (refresh-token grant)",
+                ));
+            }
+            (None, Some(refresh_url)) => {
+                let grant = "refresh-token";
+                forbid(self.username.is_some(), "username", grant)?;
+                forbid(self.password.is_some(), "password", grant)?;
+                forbid(has_assertion, "assertion", grant)?;
+                forbid(self.refresh_config.is_some(), "refresh_config", grant)?;
+                forbid(self.fallback_on_invalid_grant.is_some(), "fallback_on_invalid_grant", grant)?;
+                let refresh_token = self.refresh_token.clone().ok_or_else(|| {
+                    invalid("`refresh_url` selects the refresh-token grant, which needs `refresh_token`")
+                })?;
+                (refresh_url, Grant::from(RefreshTokenGrant::new(refresh_token)))
+            }
+            (Some(token_url), None) => {
+                if self.refresh_token.is_some() {
+                    return Err(invalid(
+                        "`refresh_token` belongs to the refresh-token grant, which takes \
+                         `refresh_url` instead of `token_url`",
+                    ));
+                }
+                let fallback = self.fallback_on_invalid_grant.unwrap_or(true);
+                let grant = if self.username.is_some() || self.password.is_some() {
+                    forbid(has_assertion, "assertion", "password")?;
+                    let (Some(username), Some(password)) = (&self.username, &self.password) else {
+                        return Err(invalid(
+                            "the password grant needs both `username` and `password`",
+                        ));
+                    };
+                    let mut grant = PasswordGrant::new(username, password.clone())
+                        .fallback_on_invalid_grant(fallback);
+                    if let Some(RefreshChoice::Explicit(refresh)) = &self.refresh_config {
+                        let mut config = RefreshConfig::new(&refresh.refresh_url)
+                            .scopes(refresh.scopes.clone().map(Scopes::into_vec).unwrap_or_default())
+                            .client_auth(self.client_auth(refresh.credential_bearer)?);
+                        for (name, value) in &refresh.optional_params {
+                            config = config.optional_param(name, value);
+                        }
+                        // An explicit refresh config does not inherit the token endpoint's
+                        // client settings, as in Ballerina.
+                        let client = refresh.client_config.as_ref().unwrap_or(&DEFAULT_CLIENT);
+                        client.check_no_auth("refresh_config.client_config")?;
+                        for (name, value) in &client.custom_headers {
+                            config = config.custom_header(name, value);
+                        }
+                        if let Some(payload) = &client.custom_payload {
+                            config = config.custom_payload(payload);
+                        }
+                        refresh_client = Some(client);
+                        grant = grant.refresh(config);
+                    }
+                    Grant::from(grant)
+                } else if has_assertion {
+                    forbid(self.refresh_config.is_some(), "refresh_config", "jwt-bearer")?;
+                    Grant::from(JwtBearerGrant::new(self.assertion()?).fallback_on_invalid_grant(fallback))
+                } else {
+                    let grant = "client credentials";
+                    forbid(self.refresh_config.is_some(), "refresh_config", grant)?;
+                    forbid(self.fallback_on_invalid_grant.is_some(), "fallback_on_invalid_grant", grant)?;
+                    if self.client_id.is_none()
+                        || (self.client_secret.is_none() && self.client_assertion.is_none())
+                    {
+                        return Err(invalid(
+                            "`token_url` with neither `username`/`password` nor `assertion` \
+                             selects the client credentials grant, which needs `client_id` and \
+                             `client_secret` (or a `client_assertion`)",
+                        ));
+                    }
+                    Grant::ClientCredentials
+                };
+                (token_url, grant)
+            }
+        };
+
+        let client = self.client_config.as_ref().unwrap_or(&DEFAULT_CLIENT);
+        client.check_no_auth("client_config")?;
+        let mut config = OAuth2Config::new(url, grant)
+            .client_auth(self.client_auth(self.credential_bearer)?)
+            .scopes(self.scopes.clone().map(Scopes::into_vec).unwrap_or_default())
+            .allow_insecure_http(self.allow_insecure_http);
+        if let Some(lifetime) = self.default_token_exp_time {
+            config = config.default_token_exp_time(lifetime);
+        }
+        if let Some(skew) = self.clock_skew {
+            config = config.clock_skew(skew);
+        }
+        for (name, value) in &self.optional_params {
+            config = config.optional_param(name, value);
+        }
+        for (name, value) in &client.custom_headers {
+            config = config.custom_header(name, value);
+        }
+        if let Some(payload) = &client.custom_payload {
+            config = config.custom_payload(payload);
+        }
+        Ok((config, client, refresh_client))
+    }
+
+    /// How the client authenticates, with the credentials of this record and `bearer`.
+    fn client_auth(&self, bearer: Option<CredentialBearer>) -> Result<ClientAuth> {
+        if let Some(assertion) = &self.client_assertion {
+            return self.client_assertion(assertion);
+        }
+        Ok(match (&self.client_id, &self.client_secret) {
+            (Some(id), Some(secret)) => match (bearer.unwrap_or_default(), self.basic_encoding) {
+                (CredentialBearer::PostBody, _) => ClientAuth::post(id, secret.clone()),
+                (CredentialBearer::AuthHeader, Some(BasicEncoding::Raw)) => {
+                    ClientAuth::basic_raw(id, secret.clone())
+                }
+                (CredentialBearer::AuthHeader, _) => ClientAuth::basic(id, secret.clone()),
+            },
+            (Some(id), None) => ClientAuth::public(id),
+            (None, Some(_)) => {
+                return Err(invalid("`client_secret` is set but `client_id` is not"));
+            }
+            (None, None) => ClientAuth::none(),
+        })
+    }
+
+    #[cfg(feature = "jwt")]
+    fn client_assertion(&self, record: &super::records::JwtRecord) -> Result<ClientAuth> {
+        if self.client_secret.is_some() {
+            return Err(invalid(
+                "give `client_secret` or `client_assertion`, not both (for client_secret_jwt, \
+                 the secret goes in the assertion's HS256/384/512 signature config)",
+            ));
+        }
+        let Some(id) = &self.client_id else {
+            return Err(invalid(
+                "`client_assertion` needs `client_id` (it becomes the assertion's iss and sub)",
+            ));
+        };
+        for (present, field) in [
+            (record.username.is_some(), "username"),
+            (record.issuer.is_some(), "issuer"),
+            (record.jwt_id.is_some(), "jwt_id"),
+            (!record.custom_claims.is_empty(), "custom_claims"),
+        ] {
+            if present {
+                return Err(invalid(format!(
+                    "`client_assertion.{field}` cannot be set: a client assertion's iss and sub \
+                     are the client id, and its jti is fresh for every request (RFC 7523 §3); \
+                     remove it"
+                )));
+            }
+        }
+        let mut signer = record.signature_config.signer()?;
+        if let Some(key_id) = &record.key_id {
+            signer = signer.with_key_id(key_id);
+        }
+        let mut assertion = auth_oauth2::ClientAssertion::new(signer);
+        if let Some(audience) = &record.audience {
+            assertion = assertion.audience(audience.to_audience());
+        }
+        if let Some(lifetime) = record.exp_time {
+            assertion = assertion.lifetime(lifetime);
+        }
+        Ok(ClientAuth::private_key_jwt_with(id, assertion))
+    }
+
+    #[cfg(not(feature = "jwt"))]
+    fn client_assertion(&self, _: &super::records::JwtRecord) -> Result<ClientAuth> {
+        Err(invalid("`client_assertion` needs auth-http's `jwt` feature"))
+    }
+
+    fn assertion(&self) -> Result<Assertion> {
+        match (&self.assertion, &self.assertion_config) {
+            (Some(_), Some(_)) => Err(invalid("give `assertion` or `assertion_config`, not both")),
+            (Some(jwt), None) => Ok(Assertion::fixed(SecretString::clone(jwt))),
+            (None, Some(record)) => issued(record),
+            (None, None) => Err(invalid("the jwt-bearer grant needs `assertion` or `assertion_config`")),
+        }
+    }
+}
+
+#[cfg(feature = "jwt")]
+fn issued(record: &super::records::JwtRecord) -> Result<Assertion> {
+    Ok(Assertion::issued(record.issuer()?))
+}
+
+#[cfg(not(feature = "jwt"))]
+fn issued(_: &super::records::JwtRecord) -> Result<Assertion> {
+    Err(invalid("`assertion_config` needs auth-http's `jwt` feature"))
+}
+
+impl ClientRecord {
+    /// A `client_config` holds no `auth` table.
+    fn check_no_auth(&self, at: &str) -> Result<()> {
+        if self.auth.is_some() {
+            return Err(invalid(format!("`{at}` cannot hold an `auth` table")));
+        }
+        Ok(())
+    }
+}
