@@ -78,7 +78,10 @@ mod tests {
     fn shown_urls_keep_only_scheme_host_port_and_path() {
         let url = reqwest::Url::parse("https://user:pw@api.example:8443/v1/items?api_key=k#frag")
             .unwrap();
-        assert_eq!(shown_url(&url).as_str(), "https://api.example:8443/v1/items");
+        assert_eq!(
+            shown_url(&url).as_str(),
+            "https://api.example:8443/v1/items"
+        );
     }
 
     #[tokio::test]

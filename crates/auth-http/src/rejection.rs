@@ -145,11 +145,26 @@ mod tests {
     #[test]
     fn origins() {
         let url = |s: &str| Url::parse(s).unwrap();
-        assert!(same_origin(&url("https://a.example/x"), &url("https://a.example:443/y?q")));
-        assert!(same_origin(&url("http://127.0.0.1:80/"), &url("http://127.0.0.1/z")));
-        assert!(!same_origin(&url("https://a.example/"), &url("http://a.example/")));
-        assert!(!same_origin(&url("https://a.example/"), &url("https://b.example/")));
-        assert!(!same_origin(&url("http://127.0.0.1:1/"), &url("http://127.0.0.1:2/")));
+        assert!(same_origin(
+            &url("https://a.example/x"),
+            &url("https://a.example:443/y?q")
+        ));
+        assert!(same_origin(
+            &url("http://127.0.0.1:80/"),
+            &url("http://127.0.0.1/z")
+        ));
+        assert!(!same_origin(
+            &url("https://a.example/"),
+            &url("http://a.example/")
+        ));
+        assert!(!same_origin(
+            &url("https://a.example/"),
+            &url("https://b.example/")
+        ));
+        assert!(!same_origin(
+            &url("http://127.0.0.1:1/"),
+            &url("http://127.0.0.1:2/")
+        ));
     }
 
     #[test]

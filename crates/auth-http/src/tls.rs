@@ -200,7 +200,10 @@ fn identity(key: &ClientKey) -> Result<reqwest::Identity> {
 }
 
 /// The key's PEM followed by the certificates', in one buffer sized once and wiped on drop.
-fn joined<'a>(key: &PrivateKey, certs: impl Iterator<Item = &'a [u8]> + Clone) -> Zeroizing<Vec<u8>> {
+fn joined<'a>(
+    key: &PrivateKey,
+    certs: impl Iterator<Item = &'a [u8]> + Clone,
+) -> Zeroizing<Vec<u8>> {
     let key_pem = key.to_pem();
     let total = key_pem.len() + certs.clone().map(|c| c.len() + 1).sum::<usize>();
     let mut out = Zeroizing::new(Vec::with_capacity(total));

@@ -41,9 +41,8 @@ impl ReqwestTransport {
     /// bad TLS settings; [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) for a
     /// client key that cannot be read.
     pub fn new(settings: &ClientSettings) -> Result<Self> {
-        let builder = settings.apply(
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()),
-        )?;
+        let builder = settings
+            .apply(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()))?;
         let client = builder.build().map_err(|e| {
             Error::invalid_config(format!(
                 "the token endpoint's HTTP client cannot be built ({e})"

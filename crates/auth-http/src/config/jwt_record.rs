@@ -17,7 +17,10 @@ impl SignatureRecord {
             None => Err(Error::invalid_config(format!(
                 "{algorithm} needs a key, but `signature_config.config` is missing; give \
                  key_store + key_alias, or key_file{}",
-                if matches!(algorithm, Algorithm::Hs256 | Algorithm::Hs384 | Algorithm::Hs512) {
+                if matches!(
+                    algorithm,
+                    Algorithm::Hs256 | Algorithm::Hs384 | Algorithm::Hs512
+                ) {
                     ", or the shared secret as a string"
                 } else {
                     ""
@@ -55,7 +58,8 @@ impl AudienceRecord {
 impl JwtRecord {
     /// The issuer the record describes; the key is read now.
     pub(crate) fn issuer(&self) -> Result<JwtIssuer> {
-        let mut builder: IssuerBuilder = JwtIssuer::builder().signer(self.signature_config.signer()?);
+        let mut builder: IssuerBuilder =
+            JwtIssuer::builder().signer(self.signature_config.signer()?);
         if let Some(username) = &self.username {
             builder = builder.username(username);
         }

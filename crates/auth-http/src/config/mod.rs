@@ -225,9 +225,17 @@ impl ClientFileConfig {
     /// the file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = read_bounded(path, "config file", MAX_FILE_BYTES, ErrorKind::InvalidConfig)?;
+        let bytes = read_bounded(
+            path,
+            "config file",
+            MAX_FILE_BYTES,
+            ErrorKind::InvalidConfig,
+        )?;
         let text = std::str::from_utf8(&bytes).map_err(|_| {
-            Error::invalid_config(format!("config file `{}` is not UTF-8 text", path.display()))
+            Error::invalid_config(format!(
+                "config file `{}` is not UTF-8 text",
+                path.display()
+            ))
         })?;
         let parsed = match path.extension().and_then(|e| e.to_str()) {
             Some("toml") => Self::from_toml_str(text),
@@ -267,7 +275,10 @@ impl ClientFileConfig {
                 "the config has no [auth] table; add one (see `authc example`)",
             ));
         };
-        Ok(AuthClient::from_shared(self.build_reqwest()?, auth.build()?))
+        Ok(AuthClient::from_shared(
+            self.build_reqwest()?,
+            auth.build()?,
+        ))
     }
 }
 

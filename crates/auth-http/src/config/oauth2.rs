@@ -64,11 +64,18 @@ impl OAuth2Record {
                 forbid(self.password.is_some(), "password", grant)?;
                 forbid(has_assertion, "assertion", grant)?;
                 forbid(self.refresh_config.is_some(), "refresh_config", grant)?;
-                forbid(self.fallback_on_invalid_grant.is_some(), "fallback_on_invalid_grant", grant)?;
+                forbid(
+                    self.fallback_on_invalid_grant.is_some(),
+                    "fallback_on_invalid_grant",
+                    grant,
+                )?;
                 let refresh_token = self.refresh_token.clone().ok_or_else(|| {
                     invalid("`refresh_url` selects the refresh-token grant, which needs `refresh_token`")
                 })?;
-                (refresh_url, Grant::from(RefreshTokenGrant::new(refresh_token)))
+                (
+                    refresh_url,
+                    Grant::from(RefreshTokenGrant::new(refresh_token)),
+                )
             }
             (Some(token_url), None) => {
                 if self.refresh_token.is_some() {
@@ -89,7 +96,13 @@ impl OAuth2Record {
                         .fallback_on_invalid_grant(fallback);
                     if let Some(RefreshChoice::Explicit(refresh)) = &self.refresh_config {
                         let mut config = RefreshConfig::new(&refresh.refresh_url)
-                            .scopes(refresh.scopes.clone().map(Scopes::into_vec).unwrap_or_default())
+                            .scopes(
+                                refresh
+                                    .scopes
+                                    .clone()
+                                    .map(Scopes::into_vec)
+                                    .unwrap_or_default(),
+                            )
                             .client_auth(self.client_auth(refresh.credential_bearer)?);
                         for (name, value) in &refresh.optional_params {
                             config = config.optional_param(name, value);
@@ -109,12 +122,22 @@ impl OAuth2Record {
                     }
                     Grant::from(grant)
                 } else if has_assertion {
-                    forbid(self.refresh_config.is_some(), "refresh_config", "jwt-bearer")?;
-                    Grant::from(JwtBearerGrant::new(self.assertion()?).fallback_on_invalid_grant(fallback))
+                    forbid(
+                        self.refresh_config.is_some(),
+                        "refresh_config",
+                        "jwt-bearer",
+                    )?;
+                    Grant::from(
+                        JwtBearerGrant::new(self.assertion()?).fallback_on_invalid_grant(fallback),
+                    )
                 } else {
                     let grant = "client credentials";
                     forbid(self.refresh_config.is_some(), "refresh_config", grant)?;
-                    forbid(self.fallback_on_invalid_grant.is_some(), "fallback_on_invalid_grant", grant)?;
+                    forbid(
+                        self.fallback_on_invalid_grant.is_some(),
+                        "fallback_on_invalid_grant",
+                        grant,
+                    )?;
                     if self.client_id.is_none()
                         || (self.client_secret.is_none() && self.client_assertion.is_none())
                     {
@@ -134,7 +157,12 @@ impl OAuth2Record {
         client.check_no_auth("client_config")?;
         let mut config = OAuth2Config::new(url, grant)
             .client_auth(self.client_auth(self.credential_bearer)?)
-            .scopes(self.scopes.clone().map(Scopes::into_vec).unwrap_or_default())
+            .scopes(
+                self.scopes
+                    .clone()
+                    .map(Scopes::into_vec)
+                    .unwrap_or_default(),
+            )
             .allow_insecure_http(self.allow_insecure_http);
         if let Some(lifetime) = self.default_token_exp_time {
             config = config.default_token_exp_time(lifetime);
@@ -218,7 +246,9 @@ impl OAuth2Record {
 
     #[cfg(not(feature = "jwt"))]
     fn client_assertion(&self, _: &super::records::JwtRecord) -> Result<ClientAuth> {
-        Err(invalid("`client_assertion` needs auth-http's `jwt` feature"))
+        Err(invalid(
+            "`client_assertion` needs auth-http's `jwt` feature",
+        ))
     }
 
     fn assertion(&self) -> Result<Assertion> {
@@ -226,7 +256,9 @@ impl OAuth2Record {
             (Some(_), Some(_)) => Err(invalid("give `assertion` or `assertion_config`, not both")),
             (Some(jwt), None) => Ok(Assertion::fixed(SecretString::clone(jwt))),
             (None, Some(record)) => issued(record),
-            (None, None) => Err(invalid("the jwt-bearer grant needs `assertion` or `assertion_config`")),
+            (None, None) => Err(invalid(
+                "the jwt-bearer grant needs `assertion` or `assertion_config`",
+            )),
         }
     }
 }
@@ -238,7 +270,9 @@ fn issued(record: &super::records::JwtRecord) -> Result<Assertion> {
 
 #[cfg(not(feature = "jwt"))]
 fn issued(_: &super::records::JwtRecord) -> Result<Assertion> {
-    Err(invalid("`assertion_config` needs auth-http's `jwt` feature"))
+    Err(invalid(
+        "`assertion_config` needs auth-http's `jwt` feature",
+    ))
 }
 
 impl ClientRecord {

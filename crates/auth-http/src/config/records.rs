@@ -1,7 +1,12 @@
 // Every record is read whatever features are on (so a table of a disabled kind is recognised
 // and named); only the enabled features build providers from them.
 #![cfg_attr(
-    not(all(feature = "basic", feature = "bearer", feature = "jwt", feature = "oauth2")),
+    not(all(
+        feature = "basic",
+        feature = "bearer",
+        feature = "jwt",
+        feature = "oauth2"
+    )),
     allow(dead_code)
 )]
 //! The records of a config file, in Ballerina's shape: snake_case field names, Ballerina's
@@ -29,7 +34,11 @@ use crate::tls::SecureSocket;
 pub(crate) struct ClientRecord {
     #[serde(default, alias = "httpVersion")]
     pub(crate) http_version: Option<HttpVersion>,
-    #[serde(default, alias = "connectTimeout", deserialize_with = "values::positive_seconds")]
+    #[serde(
+        default,
+        alias = "connectTimeout",
+        deserialize_with = "values::positive_seconds"
+    )]
     pub(crate) connect_timeout: Option<Duration>,
     #[serde(
         default,
@@ -41,7 +50,11 @@ pub(crate) struct ClientRecord {
     pub(crate) request_timeout: Option<Duration>,
     #[serde(default, alias = "secureSocket")]
     pub(crate) secure_socket: Option<SecureSocket>,
-    #[serde(default, alias = "customHeaders", deserialize_with = "values::ordered_map")]
+    #[serde(
+        default,
+        alias = "customHeaders",
+        deserialize_with = "values::ordered_map"
+    )]
     pub(crate) custom_headers: Vec<(String, String)>,
     #[serde(default, alias = "customPayload")]
     pub(crate) custom_payload: Option<String>,
@@ -231,11 +244,19 @@ pub(crate) struct OAuth2Record {
     pub(crate) client_assertion: Option<Box<JwtRecord>>,
     #[serde(default)]
     pub(crate) scopes: Option<Scopes>,
-    #[serde(default, alias = "defaultTokenExpTime", deserialize_with = "values::seconds")]
+    #[serde(
+        default,
+        alias = "defaultTokenExpTime",
+        deserialize_with = "values::seconds"
+    )]
     pub(crate) default_token_exp_time: Option<Duration>,
     #[serde(default, alias = "clockSkew", deserialize_with = "values::seconds")]
     pub(crate) clock_skew: Option<Duration>,
-    #[serde(default, alias = "optionalParams", deserialize_with = "values::ordered_map")]
+    #[serde(
+        default,
+        alias = "optionalParams",
+        deserialize_with = "values::ordered_map"
+    )]
     pub(crate) optional_params: Vec<(String, String)>,
     #[serde(default, alias = "credentialBearer")]
     pub(crate) credential_bearer: Option<CredentialBearer>,
@@ -280,7 +301,11 @@ pub(crate) struct RefreshRecord {
     pub(crate) refresh_url: String,
     #[serde(default)]
     pub(crate) scopes: Option<Scopes>,
-    #[serde(default, alias = "optionalParams", deserialize_with = "values::ordered_map")]
+    #[serde(
+        default,
+        alias = "optionalParams",
+        deserialize_with = "values::ordered_map"
+    )]
     pub(crate) optional_params: Vec<(String, String)>,
     #[serde(default, alias = "credentialBearer")]
     pub(crate) credential_bearer: Option<CredentialBearer>,
@@ -306,7 +331,8 @@ impl<'de> Deserialize<'de> for RefreshChoice {
                 }
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RefreshChoice, A::Error> {
-                let record = RefreshRecord::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let record =
+                    RefreshRecord::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 Ok(RefreshChoice::Explicit(Box::new(record)))
             }
         }

@@ -1,6 +1,11 @@
 // Some readers serve only the records of kinds whose features are on.
 #![cfg_attr(
-    not(all(feature = "basic", feature = "bearer", feature = "jwt", feature = "oauth2")),
+    not(all(
+        feature = "basic",
+        feature = "bearer",
+        feature = "jwt",
+        feature = "oauth2"
+    )),
     allow(dead_code)
 )]
 //! Readers for the values a config file holds: seconds, ordered string tables, scopes, and the
@@ -9,8 +14,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::settings::HttpVersion;
 

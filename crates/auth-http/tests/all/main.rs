@@ -3,7 +3,13 @@
 
 mod support;
 
-#[cfg(feature = "config")]
+#[cfg(all(
+    feature = "config",
+    feature = "basic",
+    feature = "bearer",
+    feature = "jwt",
+    feature = "oauth2"
+))]
 mod config;
 #[cfg(feature = "oauth2")]
 mod oauth2;

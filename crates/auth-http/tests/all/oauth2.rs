@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use auth_core::AuthProvider;
-use auth_http::ReqwestTransport;
-use auth_oauth2::{ClientConfig, HttpVersion, OAuth2Config, OAuth2Provider, TransportErrorKind};
+use auth_http::{ClientSettings, HttpVersion, ReqwestTransport};
+use auth_oauth2::{ClientAuth, OAuth2Config, OAuth2Provider, TransportErrorKind};
 
 use crate::support::{Server, json, serve};
 
@@ -36,15 +36,23 @@ pub(crate) async fn token_server() -> Server {
 }
 
 fn provider(config: OAuth2Config) -> OAuth2Provider {
-    let transport = ReqwestTransport::new(&config.client_config, None).unwrap();
+    provider_with(config, &ClientSettings::default())
+}
+
+fn provider_with(config: OAuth2Config, settings: &ClientSettings) -> OAuth2Provider {
+    let transport = ReqwestTransport::new(settings).unwrap();
     OAuth2Provider::new(config, Arc::new(transport)).unwrap()
+}
+
+fn cc(url: impl Into<String>, id: &str, secret: &str) -> OAuth2Config {
+    OAuth2Config::client_credentials(url, ClientAuth::basic(id, secret))
 }
 
 #[tokio::test]
 async fn three_grants_and_connection_reuse() {
     let server = token_server().await;
     let token_url = server.url("/token");
-    let cc = provider(OAuth2Config::client_credentials(&token_url, "id", "secret"));
+    let cc = provider(cc(&token_url, "id", "secret"));
     let password = provider(OAuth2Config::password(&token_url, "alice", "pw"));
     let refresh = provider(OAuth2Config::refresh_token(&token_url, "rt-0"));
     for provider in [&cc, &password, &refresh] {
@@ -73,11 +81,11 @@ async fn three_grants_and_connection_reuse() {
 #[tokio::test]
 async fn http2_is_used_when_asked() {
     let server = token_server().await;
-    let mut client_config = ClientConfig::default();
-    client_config.http_version = HttpVersion::Http2;
-    let config = OAuth2Config::client_credentials(server.url("/token"), "id", "secret")
-        .client_config(client_config);
-    provider(config).token().await.unwrap();
+    let settings = ClientSettings::default().http_version(HttpVersion::Http2);
+    provider_with(cc(server.url("/token"), "id", "secret"), &settings)
+        .token()
+        .await
+        .unwrap();
     assert_eq!(server.seen()[0].version, http::Version::HTTP_2);
 }
 
@@ -91,14 +99,10 @@ async fn redirects_refused_connections_and_wrong_credentials_are_typed() {
             .unwrap()
     })
     .await;
-    let err = provider(OAuth2Config::client_credentials(
-        redirecting.url("/token"),
-        "id",
-        "secret",
-    ))
-    .token()
-    .await
-    .unwrap_err();
+    let err = provider(cc(redirecting.url("/token"), "id", "secret"))
+        .token()
+        .await
+        .unwrap_err();
     assert!(err.message().contains("never follow redirects"), "{err}");
     assert_eq!(redirecting.requests(), 1);
 
@@ -108,9 +112,7 @@ async fn redirects_refused_connections_and_wrong_credentials_are_typed() {
         .local_addr()
         .unwrap()
         .port();
-    let config =
-        OAuth2Config::client_credentials(format!("http://127.0.0.1:{port}/token"), "id", "secret");
-    let transport = Arc::new(ReqwestTransport::new(&config.client_config, None).unwrap());
+    let transport = Arc::new(ReqwestTransport::new(&ClientSettings::default()).unwrap());
     let direct = auth_oauth2::TokenTransport::send(
         transport.as_ref(),
         http::Request::post(format!("http://127.0.0.1:{port}/token"))
@@ -122,22 +124,17 @@ async fn redirects_refused_connections_and_wrong_credentials_are_typed() {
     assert_eq!(direct.kind(), TransportErrorKind::Connect, "{direct}");
 
     let server = token_server().await;
-    let err = provider(OAuth2Config::client_credentials(
-        server.url("/token"),
-        "id",
-        "wrong-secret",
-    ))
-    .token()
-    .await
-    .unwrap_err();
+    let err = provider(cc(server.url("/token"), "id", "wrong-secret"))
+        .token()
+        .await
+        .unwrap_err();
     assert!(err.message().contains("HTTP 400, invalid_grant"), "{err}");
     assert!(!err.to_string().contains("wrong-secret"));
 }
 
 #[test]
 fn zero_timeouts_are_refused() {
-    let mut client_config = ClientConfig::default();
-    client_config.request_timeout = std::time::Duration::ZERO;
-    let err = ReqwestTransport::new(&client_config, None).unwrap_err();
+    let settings = ClientSettings::default().request_timeout(std::time::Duration::ZERO);
+    let err = ReqwestTransport::new(&settings).unwrap_err();
     assert!(err.message().contains("greater than zero"), "{err}");
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use auth_basic::BasicProvider;
 use auth_bearer::BearerProvider;
 use auth_core::{AuthProvider, SharedAuthProvider};
-use auth_http::{AuthMiddleware, RequestBuilderExt as _, ReqwestTransport};
-use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider};
-use auth_oauth2::{OAuth2Config, OAuth2Provider};
+use auth_http::{AuthMiddleware, ClientSettings, RequestBuilderExt as _, ReqwestTransport};
+use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider, SigningKey};
+use auth_oauth2::{ClientAuth, OAuth2Config, OAuth2Provider};
 
 use crate::oauth2::token_server;
 use crate::support::{reply, serve};
@@ -23,11 +23,14 @@ async fn middleware_and_extension_with_basic_bearer_jwt_and_oauth2() {
         }
     })
     .await;
-    let oauth2 = OAuth2Config::client_credentials(tokens.url("/token"), "id", "secret");
-    let transport = Arc::new(ReqwestTransport::new(&oauth2.client_config, None).unwrap());
+    let oauth2 =
+        OAuth2Config::client_credentials(tokens.url("/token"), ClientAuth::basic("id", "secret"));
+    let transport = Arc::new(ReqwestTransport::new(&ClientSettings::default()).unwrap());
     let jwt = JwtIssuer::builder()
         .issuer("me")
-        .hmac_secret(Algorithm::Hs256, "a shared secret of at least 32 bytes!")
+        .signer(
+            SigningKey::hmac(Algorithm::Hs256, "a shared secret of at least 32 bytes!").unwrap(),
+        )
         .build()
         .unwrap();
     let providers: Vec<(SharedAuthProvider, &str)> = vec![
