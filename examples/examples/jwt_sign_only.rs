@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use auth_jwt_issuer::{Algorithm, JwtIssuer};
+use auth_jwt_issuer::{Algorithm, JwtIssuer, SigningKey};
 
 fn main() -> Result<(), auth_core::Error> {
     let mut args = std::env::args().skip(1);
@@ -22,6 +22,8 @@ fn main() -> Result<(), auth_core::Error> {
     let password = args.next().unwrap_or_else(|| "storepass".to_owned());
     let alias = args.next().unwrap_or_else(|| "signer".to_owned());
 
+    // The key is read, decrypted and checked against the algorithm here, once.
+    let signer = SigningKey::from_pkcs12_file(Algorithm::Rs256, &keystore, password, &alias, None)?;
     let issuer = JwtIssuer::builder()
         .username("svc-reporting")
         .issuer("example.org")
@@ -29,7 +31,7 @@ fn main() -> Result<(), auth_core::Error> {
         .key_id("signer-1")
         .custom_claim("scp", "reports:read")
         .exp_time(Duration::from_secs(300))
-        .key_store(Algorithm::Rs256, &keystore, password, &alias, None)
+        .signer(signer)
         .build()?;
     // A JWT is a credential; this example prints it only to show what was minted.
     println!("{}", issuer.issue()?.expose_secret());

@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use auth_core::{AuthProvider, SharedAuthProvider};
-use auth_http::{AuthClient, ReqwestTransport};
-use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider};
-use auth_oauth2::{CredentialBearer, OAuth2Config, OAuth2Provider};
+use auth_http::{AuthClient, ClientSettings, ReqwestTransport};
+use auth_jwt_issuer::{Algorithm, JwtIssuer, JwtProvider, SigningKey};
+use auth_oauth2::{ClientAuth, OAuth2Config, OAuth2Provider};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -212,7 +212,7 @@ impl Tour {
     }
 
     fn oauth2(&self, config: OAuth2Config) -> auth_core::Result<OAuth2Provider> {
-        let transport = ReqwestTransport::new(&config.client_config, None)?;
+        let transport = ReqwestTransport::new(&ClientSettings::default())?;
         OAuth2Provider::new(config, Arc::new(transport))
     }
 
@@ -311,7 +311,11 @@ async fn steps(tour: &mut Tour) -> auth_core::Result<()> {
         .username("tour-service")
         .issuer("auth-rs tour")
         .audience("tour-resource")
-        .key_file(Algorithm::Rs256, keys().join("rsa.pem"), None)
+        .signer(SigningKey::from_file(
+            Algorithm::Rs256,
+            keys().join("rsa.pem"),
+            None,
+        )?)
         .build()?;
     let jwt = SharedAuthProvider::new(JwtProvider::new(issuer));
     tour.hello("JWT signed once, cached until near exp", jwt.clone())
@@ -327,16 +331,15 @@ async fn steps(tour: &mut Tour) -> auth_core::Result<()> {
     println!("\n3. OAuth2 client credentials");
     let header = tour.oauth2(OAuth2Config::client_credentials(
         &tour.token_url,
-        "tour-client",
-        "tour-secret",
+        ClientAuth::basic("tour-client", "tour-secret"),
     ))?;
     let header = SharedAuthProvider::new(header);
     tour.hello("credentials in the Authorization header", header.clone())
         .await;
-    let body = tour.oauth2(
-        OAuth2Config::client_credentials(&tour.token_url, "tour-client", "tour-secret")
-            .credential_bearer(CredentialBearer::PostBody),
-    )?;
+    let body = tour.oauth2(OAuth2Config::client_credentials(
+        &tour.token_url,
+        ClientAuth::post("tour-client", "tour-secret"),
+    ))?;
     tour.hello(
         "credentials in the form body",
         SharedAuthProvider::new(body),
@@ -413,8 +416,7 @@ async fn steps(tour: &mut Tour) -> auth_core::Result<()> {
     println!("\n7. A wrong client secret is a clear error");
     let wrong = tour.oauth2(OAuth2Config::client_credentials(
         &tour.token_url,
-        "tour-client",
-        "not-the-secret",
+        ClientAuth::basic("tour-client", "not-the-secret"),
     ))?;
     match wrong.token().await {
         Ok(_) => tour.check("invalid_client reported", false, "a token came back".into()),

@@ -9,11 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use auth::http::ReqwestTransport;
+use auth::http::{ClientSettings, ReqwestTransport};
 use auth::oauth2::{
-    Assertion, ClientConfig, OAuth2Config, OAuth2Provider, RetryPolicy, TokenEndpointError,
+    Assertion, ClientAuth, OAuth2Config, OAuth2Provider, RetryPolicy, TokenEndpointError,
 };
-use auth_core::{AuthProvider, ErrorKind, ManualClock};
+use auth_core::clock::ManualClock;
+use auth_core::{AuthProvider, ErrorKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -137,23 +138,22 @@ fn grants(url: &str) -> Vec<(&'static str, OAuth2Config)> {
     vec![
         (
             "client_credentials",
-            OAuth2Config::client_credentials(url, "id", "secret"),
+            OAuth2Config::client_credentials(url, ClientAuth::basic("id", "secret")),
         ),
         ("password", OAuth2Config::password(url, "alice", "pw")),
         ("refresh_token", OAuth2Config::refresh_token(url, "rt-1")),
         (
             "jwt-bearer",
-            OAuth2Config::jwt_bearer(url, Assertion::Static("eyJ.e30.sig".into())),
+            OAuth2Config::jwt_bearer(url, Assertion::fixed("eyJ.e30.sig")),
         ),
     ]
 }
 
-fn provider(mut config: OAuth2Config, clock: &ManualClock) -> OAuth2Provider {
-    let mut client = ClientConfig::default();
-    client.request_timeout = Duration::from_millis(500);
-    client.connect_timeout = Duration::from_millis(500);
-    config.client_config = client;
-    let transport = ReqwestTransport::new(&config.client_config, None).unwrap();
+fn provider(config: OAuth2Config, clock: &ManualClock) -> OAuth2Provider {
+    let settings = ClientSettings::default()
+        .request_timeout(Duration::from_millis(500))
+        .connect_timeout(Duration::from_millis(500));
+    let transport = ReqwestTransport::new(&settings).unwrap();
     let mut retry = RetryPolicy::default();
     retry.initial_backoff = Duration::from_millis(10);
     retry.max_backoff = Duration::from_millis(20);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use auth::basic::BasicProvider;
 use auth::bearer::BearerProvider;
-use auth::jwt::{Algorithm, JwtIssuer, JwtProvider};
+use auth::jwt::{Algorithm, JwtIssuer, JwtProvider, SigningKey};
 use auth_core::{AuthProvider, SharedAuthProvider, Token, provider_fn};
 
 const fn assert_provider<T: AuthProvider + Send + Sync + 'static>() {}
@@ -100,7 +100,7 @@ async fn debug_of_every_provider_hides_the_credential() {
 async fn jwt_provider_serves_many_tasks_with_one_cached_token() {
     let issuer = JwtIssuer::builder()
         .issuer("contract")
-        .hmac_secret(Algorithm::Hs256, "a contract-test secret of 32+ bytes")
+        .signer(SigningKey::hmac(Algorithm::Hs256, "a contract-test secret of 32+ bytes").unwrap())
         .build()
         .unwrap();
     let provider: Arc<dyn AuthProvider> = Arc::new(JwtProvider::new(issuer));
@@ -134,7 +134,7 @@ async fn token_now_agrees_with_token_for_cached_and_static_providers() {
         }
     }
     let issuer = JwtIssuer::builder()
-        .hmac_secret(Algorithm::Hs256, "a contract-test secret of 32+ bytes")
+        .signer(SigningKey::hmac(Algorithm::Hs256, "a contract-test secret of 32+ bytes").unwrap())
         .build()
         .unwrap();
     let jwt = JwtProvider::new(issuer);

@@ -1,7 +1,9 @@
 //! No secret escapes: every public type that holds a secret is built with a unique marker, the
-//! success and failure paths are driven (including a token endpoint that echoes the secrets
-//! back), and no marker may appear in any `Debug`, `Display`, error chain, or `tracing` output
-//! captured at TRACE level.
+//! success and failure paths are driven (including a token endpoint that echoes each request's
+//! form-encoded body and Authorization header back), and no marker, in any form it takes on the
+//! wire, may appear in any `Debug`, `Display`, error chain, or `tracing` output captured at
+//! TRACE level. Real secrets hold spaces, `&`, `+`, `%`, `!`, `@`, `:` and non-ASCII text, and
+//! some are one to three characters long; so do these.
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
 
 use std::io::Write;
@@ -11,24 +13,43 @@ use std::sync::{Arc, Mutex};
 use auth::basic::BasicProvider;
 use auth::bearer::BearerProvider;
 use auth::http::{
-    AuthClient, ClientFileConfig, ClientKey, ReqwestTransport, SecureSocket, TrustConfig,
+    AuthClient, ClientFileConfig, ClientKey, ClientSettings, ReqwestTransport, SecureSocket,
+    TrustConfig,
 };
-use auth::jwt::{Algorithm, JwtIssuer, JwtProvider};
-use auth::oauth2::{OAuth2Config, OAuth2Provider, RetryPolicy};
+use auth::jwt::{Algorithm, JwtIssuer, JwtProvider, SigningKey};
+use auth::oauth2::{ClientAuth, OAuth2Config, OAuth2Provider, RetryPolicy};
 use auth_core::{AuthProvider, SecretString, Token};
+use base64::Engine as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MARKERS: [&str; 9] = [
-    "MARKERpassword1",
+    "MARKER pa ss&w0rd+1%ü!",
     "MARKERbearer2",
     "MARKERhmacsecret3-padded-to-thirty-two-bytes",
-    "MARKERclientsecret4",
-    "MARKERrefresh5",
+    "MARKER cl!ent secret@:é4",
+    "MARKERrt+/=5",
     "MARKERaccess6",
-    "MARKERstorepass7",
-    "MARKERkeypass8",
-    "MARKERtlspass9",
+    "MARKER store&pass+7",
+    "MARKER key%pass:8",
+    "MARKER tls@pass!9",
 ];
+
+/// Secrets too short to search for in free text: their echoed form-parameter forms are checked.
+const SHORT_PASSWORD: &str = "p&";
+const SHORT_SECRET: &str = "q!";
+const SHORT_BASIC_SECRET: &str = "x";
+
+/// Every form a secret takes on the wire: raw, form-encoded with `+` or `%20` for a space, and
+/// each byte percent-encoded.
+fn wire_forms(secret: &str) -> Vec<String> {
+    let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    vec![
+        secret.to_owned(),
+        form.replace('+', "%20"),
+        form,
+        secret.bytes().map(|b| format!("%{b:02X}")).collect(),
+    ]
+}
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -49,16 +70,49 @@ fn key(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A token endpoint on 127.0.0.1: the first request gets a token made of markers, every later
-/// one an error whose body echoes every marker.
+/// Reads one HTTP/1.1 request: its head and its body.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> (String, String) {
+    let mut data = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let Ok(n) = stream.read(&mut buffer).await else {
+            break;
+        };
+        if n == 0 {
+            break;
+        }
+        data.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&data).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if data.len() >= end + 4 + length {
+                return (
+                    text[..end].to_owned(),
+                    text[end + 4..end + 4 + length].to_owned(),
+                );
+            }
+        }
+    }
+    (String::new(), String::new())
+}
+
+/// A token endpoint on 127.0.0.1: the first request gets a token made of markers (a refresh
+/// token with `+`, `/` and `=`), every later one an error whose description echoes the request
+/// body as sent (form-encoded) and its Authorization header, as careless servers do.
 async fn echoing_server() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/token", listener.local_addr().unwrap());
     tokio::spawn(async move {
         let mut first = true;
         while let Ok((mut stream, _)) = listener.accept().await {
-            let mut buffer = vec![0u8; 65536];
-            let _ = stream.read(&mut buffer).await;
+            let (head, body) = read_request(&mut stream).await;
             let (status, body) = if std::mem::take(&mut first) {
                 (
                     "200 OK",
@@ -68,12 +122,18 @@ async fn echoing_server() -> String {
                     ),
                 )
             } else {
-                // Everything this provider holds: password, client secret, refresh and access token.
-                let all = [MARKERS[0], MARKERS[3], MARKERS[4], MARKERS[5]].join(" ");
+                let authorization = head
+                    .lines()
+                    .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+                    .unwrap_or_default();
+                let echo = serde_json::to_string(&format!(
+                    "bad request {body} ({authorization}) MARKER-free text"
+                ))
+                .unwrap();
                 (
                     "400 Bad Request",
                     format!(
-                        r#"{{"error":"invalid_grant {all}","error_description":"echo {all}","error_uri":"{all}","extra":"{all}"}}"#
+                        r#"{{"error":"invalid_request","error_description":{echo},"error_uri":{echo}}}"#
                     ),
                 )
             };
@@ -126,55 +186,47 @@ async fn no_marker_reaches_debug_display_errors_or_tracing() {
     let bearer = BearerProvider::new(MARKERS[1]).unwrap();
     record(format!("{bearer:?}"));
     let hmac = JwtIssuer::builder()
-        .hmac_secret(Algorithm::Hs256, MARKERS[2])
+        .signer(SigningKey::hmac(Algorithm::Hs256, MARKERS[2]).unwrap())
         .build()
         .unwrap();
     record(format!("{hmac:?}"));
     let jwt = JwtProvider::new(hmac);
     record(format!("{jwt:?} {:?}", jwt.token().await.unwrap()));
     for error in [
-        JwtIssuer::builder()
-            .key_store(
-                Algorithm::Rs256,
-                key("rsa-openssl3.p12"),
-                MARKERS[6],
-                "signer",
-                None,
-            )
-            .build()
-            .unwrap_err(),
-        JwtIssuer::builder()
-            .key_file(
-                Algorithm::Rs256,
-                key("rsa-pbes2-aes256.pem"),
-                Some(MARKERS[7].into()),
-            )
-            .build()
-            .unwrap_err(),
-        JwtIssuer::builder()
-            .key_file(
-                Algorithm::Rs256,
-                key("rsa-traditional-des3.pem"),
-                Some(MARKERS[7].into()),
-            )
-            .build()
-            .unwrap_err(),
-        JwtIssuer::builder()
-            .hmac_secret(Algorithm::Hs512, MARKERS[2])
-            .build()
-            .unwrap_err(),
+        SigningKey::from_pkcs12_file(
+            Algorithm::Rs256,
+            key("rsa-openssl3.p12"),
+            MARKERS[6],
+            "signer",
+            None,
+        )
+        .unwrap_err(),
+        SigningKey::from_file(
+            Algorithm::Rs256,
+            key("rsa-pbes2-aes256.pem"),
+            Some(MARKERS[7].into()),
+        )
+        .unwrap_err(),
+        SigningKey::from_file(
+            Algorithm::Rs256,
+            key("rsa-traditional-des3.pem"),
+            Some(MARKERS[7].into()),
+        )
+        .unwrap_err(),
+        SigningKey::hmac(Algorithm::Hs512, MARKERS[2]).unwrap_err(),
         BearerProvider::new(format!("{} x", MARKERS[1])).unwrap_err(),
         BasicProvider::new("user", format!("{}\n", MARKERS[0])).unwrap_err(),
     ] {
         record(chain(&error));
     }
 
-    // OAuth2 against a server that hands out marker tokens, then echoes every secret back.
+    // OAuth2 against a server that hands out marker tokens, then echoes every request back.
     let url = echoing_server().await;
-    let config = OAuth2Config::password(&url, "user", MARKERS[0]).client("client", MARKERS[3]);
+    let config = OAuth2Config::password(&url, "user", MARKERS[0])
+        .client_auth(ClientAuth::basic("client", MARKERS[3]));
     record(format!("{config:?}"));
-    let transport = ReqwestTransport::new(&config.client_config, None).unwrap();
-    let oauth2 = OAuth2Provider::builder(config, Arc::new(transport))
+    let transport = Arc::new(ReqwestTransport::new(&ClientSettings::default()).unwrap());
+    let oauth2 = OAuth2Provider::builder(config, transport.clone())
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
@@ -186,10 +238,35 @@ async fn no_marker_reaches_debug_display_errors_or_tracing() {
     );
     record(format!("{oauth2:?} {issued:?}"));
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let error = oauth2.token().await.unwrap_err(); // refresh with the marker refresh token: echoed
+    // The refresh (refresh token, Basic credential) is echoed back.
+    let error = oauth2.token().await.unwrap_err();
+    assert!(
+        error.to_string().contains("bad request"),
+        "the echo reached the error: {error}"
+    );
     record(chain(&error));
-    let refresh_config = OAuth2Config::refresh_token(&url, MARKERS[4]).client("client", MARKERS[3]);
+    let refresh_config = OAuth2Config::refresh_token(&url, MARKERS[4])
+        .client_auth(ClientAuth::post("client", MARKERS[3]));
     record(format!("{refresh_config:?}"));
+
+    // Secrets of one to three characters, in the body (password grant, client_secret_post) and
+    // in the Basic credential, echoed back.
+    let short = |auth: ClientAuth| {
+        let config = OAuth2Config::password(&url, "user", SHORT_PASSWORD).client_auth(auth);
+        OAuth2Provider::builder(config, transport.clone())
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap()
+    };
+    let mut short_errors = Vec::new();
+    for provider in [
+        short(ClientAuth::post("client", SHORT_SECRET)),
+        short(ClientAuth::basic("c", SHORT_BASIC_SECRET)),
+    ] {
+        let error = provider.token().await.unwrap_err();
+        assert!(error.to_string().contains("bad request"), "{error}");
+        short_errors.push(chain(&error));
+    }
     let client = AuthClient::new(reqwest::Client::new(), oauth2);
     record(format!("{client:?}"));
     record(chain(
@@ -242,10 +319,25 @@ async fn no_marker_reaches_debug_display_errors_or_tracing() {
         tracing_output.contains("oauth2.token_request"),
         "tracing was captured"
     );
-    seen.push(tracing_output);
+    seen.push(tracing_output.clone());
     for text in &seen {
         for marker in MARKERS {
-            assert!(!text.contains(marker), "{marker} leaked into:\n{text}");
+            for form in wire_forms(marker) {
+                assert!(!text.contains(&form), "{form} leaked into:\n{text}");
+            }
+        }
+    }
+    // The echoed form parameters and Basic credentials of the short secrets are blanked.
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("c:{SHORT_BASIC_SECRET}"));
+    for text in short_errors.iter().chain([&tracing_output]) {
+        for leaked in [
+            format!("password={}", wire_forms(SHORT_PASSWORD)[2]),
+            format!("password={SHORT_PASSWORD}"),
+            format!("client_secret={}", wire_forms(SHORT_SECRET)[2]),
+            format!("client_secret={SHORT_SECRET}"),
+            basic.clone(),
+        ] {
+            assert!(!text.contains(&leaked), "{leaked} leaked into:\n{text}");
         }
     }
 }

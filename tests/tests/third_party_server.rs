@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth::http::{AuthClient, ReqwestTransport};
-use auth::oauth2::{CredentialBearer, OAuth2Config, OAuth2Provider};
+use auth::http::{AuthClient, ClientSettings, ReqwestTransport};
+use auth::oauth2::{ClientAuth, OAuth2Config, OAuth2Provider};
 use auth_core::AuthProvider;
 
 fn server(test: &str) -> Option<String> {
@@ -25,7 +25,7 @@ fn server(test: &str) -> Option<String> {
 }
 
 fn provider(config: OAuth2Config) -> OAuth2Provider {
-    let transport = ReqwestTransport::new(&config.client_config, None).unwrap();
+    let transport = ReqwestTransport::new(&ClientSettings::default()).unwrap();
     OAuth2Provider::new(config, Arc::new(transport)).unwrap()
 }
 
@@ -59,19 +59,23 @@ async fn three_grants_against_oauth2_mock_server() {
     let token_url = format!("{base}/token");
 
     let cc = provider(
-        OAuth2Config::client_credentials(&token_url, "client-a", "secret-a").scopes(["read"]),
+        OAuth2Config::client_credentials(&token_url, ClientAuth::basic("client-a", "secret-a"))
+            .scopes(["read"]),
     );
-    let header = provider(
-        OAuth2Config::client_credentials(&token_url, "client-b", "secret-b")
-            .credential_bearer(CredentialBearer::PostBody),
+    let post = provider(OAuth2Config::client_credentials(
+        &token_url,
+        ClientAuth::post("client-b", "secret-b"),
+    ));
+    let password = provider(
+        OAuth2Config::password(&token_url, "alice", "wonderland")
+            .client_auth(ClientAuth::public("app")),
     );
-    let password =
-        provider(OAuth2Config::password(&token_url, "alice", "wonderland").client_id("app"));
     let refresh = provider(
-        OAuth2Config::refresh_token(&token_url, "any-refresh-token").client("client-a", "secret-a"),
+        OAuth2Config::refresh_token(&token_url, "any-refresh-token")
+            .client_auth(ClientAuth::basic("client-a", "secret-a")),
     );
 
-    for provider in [&cc, &header, &password, &refresh] {
+    for provider in [&cc, &post, &password, &refresh] {
         let token = provider.token().await.unwrap();
         let claims = verify(&base, token.expose_credential()).await;
         assert_eq!(claims["iss"], base.as_str(), "{provider:?}");

@@ -124,14 +124,26 @@ mod tests {
         let cases = [
             ("", "pw", "username is empty"),
             ("a:b", "pw", "contains ':'"),
-            ("al\nice", "pw", "username contains a line feed (LF) at byte 2"),
+            (
+                "al\nice",
+                "pw",
+                "username contains a line feed (LF) at byte 2",
+            ),
             (
                 "alice",
                 "p\r\nw",
                 "password contains a carriage return (CR) at byte 1",
             ),
-            ("alice", "p\0w", "password contains a NUL character at byte 1"),
-            ("alice", "p\u{7f}w", "password contains a control character (U+007F)"),
+            (
+                "alice",
+                "p\0w",
+                "password contains a NUL character at byte 1",
+            ),
+            (
+                "alice",
+                "p\u{7f}w",
+                "password contains a control character (U+007F)",
+            ),
         ];
         for (user, password, expected) in cases {
             let err = BasicProvider::new(user, password).unwrap_err();

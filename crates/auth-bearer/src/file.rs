@@ -337,20 +337,42 @@ mod tests {
         write(&path, "first-token\n");
         let clock = ManualClock::starting_now();
         let source = FileSource::open(path.clone(), options(&clock, 10)).unwrap();
-        assert_eq!(source.token().await.unwrap().expose_credential(), "first-token");
+        assert_eq!(
+            source.token().await.unwrap().expose_credential(),
+            "first-token"
+        );
 
         for _ in 0..100 {
-            assert_eq!(source.token().await.unwrap().expose_credential(), "first-token");
+            assert_eq!(
+                source.token().await.unwrap().expose_credential(),
+                "first-token"
+            );
         }
         clock.advance(Duration::from_secs(11));
-        assert!(source.token_now().is_none(), "a due check is left to token()");
-        assert_eq!(source.token().await.unwrap().expose_credential(), "first-token");
-        assert_eq!(source.reads(), 1, "an unchanged file must not be read again");
+        assert!(
+            source.token_now().is_none(),
+            "a due check is left to token()"
+        );
+        assert_eq!(
+            source.token().await.unwrap().expose_credential(),
+            "first-token"
+        );
+        assert_eq!(
+            source.reads(),
+            1,
+            "an unchanged file must not be read again"
+        );
 
         write(&path, "second-token-longer\r\n");
         // Within the interval, the old token is still served without touching the file.
-        assert_eq!(source.token().await.unwrap().expose_credential(), "first-token");
-        assert_eq!(source.token_now().unwrap().expose_credential(), "first-token");
+        assert_eq!(
+            source.token().await.unwrap().expose_credential(),
+            "first-token"
+        );
+        assert_eq!(
+            source.token_now().unwrap().expose_credential(),
+            "first-token"
+        );
         clock.advance(Duration::from_secs(11));
         assert_eq!(
             source.token().await.unwrap().expose_credential(),
@@ -403,7 +425,10 @@ mod tests {
     #[test]
     fn special_and_oversized_files_are_refused_without_blocking() {
         let err = BearerProvider::from_file("/dev/zero").unwrap_err();
-        assert!(err.message().contains("is not a regular file (a device)"), "{err}");
+        assert!(
+            err.message().contains("is not a regular file (a device)"),
+            "{err}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let err = BearerProvider::from_file(dir.path()).unwrap_err();
         assert!(err.message().contains("(a directory)"), "{err}");
@@ -419,9 +444,15 @@ mod tests {
         let big = dir.path().join("big");
         write(&big, &"a".repeat(64 * 1024 + 1));
         let err = BearerProvider::from_file(&big).unwrap_err();
-        assert!(err.message().contains("is larger than 65536 bytes"), "{err}");
+        assert!(
+            err.message().contains("is larger than 65536 bytes"),
+            "{err}"
+        );
         write(&big, &"a".repeat(64 * 1024));
-        assert!(BearerProvider::from_file(&big).is_ok(), "64 KiB exactly is fine");
+        assert!(
+            BearerProvider::from_file(&big).is_ok(),
+            "64 KiB exactly is fine"
+        );
     }
 
     #[tokio::test]

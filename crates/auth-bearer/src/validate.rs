@@ -35,7 +35,10 @@ mod tests {
                 err.message().contains(expected),
                 "{err} should say {expected}"
             );
-            assert!(err.message().contains("RFC 6750") || token.is_empty(), "{err}");
+            assert!(
+                err.message().contains("RFC 6750") || token.is_empty(),
+                "{err}"
+            );
             // Neither the token nor any run of it around the bad character is echoed.
             assert!(
                 token.is_empty() || !err.to_string().contains(token),

@@ -74,11 +74,21 @@ fn rate(provider: &SharedAuthProvider, threads: usize, iterations: usize) -> f64
 pub(crate) async fn run(effort: Effort) -> Result<(), String> {
     let jwt = auth_jwt_issuer::JwtIssuer::builder()
         .issuer("bench")
-        .key_file(auth_jwt_issuer::Algorithm::Rs256, key("rsa.pem"), None)
+        .signer(
+            auth_jwt_issuer::SigningKey::from_file(
+                auth_jwt_issuer::Algorithm::Rs256,
+                key("rsa.pem"),
+                None,
+            )
+            .map_err(|e| e.to_string())?,
+        )
         .build()
         .map_err(|e| e.to_string())?;
     let oauth2 = OAuth2Provider::new(
-        OAuth2Config::client_credentials("https://idp.example/token", "id", "secret"),
+        OAuth2Config::client_credentials(
+            "https://idp.example/token",
+            auth_oauth2::ClientAuth::basic("id", "secret"),
+        ),
         Arc::new(Fixed),
     )
     .map_err(|e| e.to_string())?;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use auth_core::{AuthProvider, ManualClock};
-use auth_http::{AuthClient, ReqwestTransport};
-use auth_oauth2::{OAuth2Config, OAuth2Provider};
+use auth_core::AuthProvider;
+use auth_core::clock::ManualClock;
+use auth_http::{AuthClient, ClientSettings, ReqwestTransport};
+use auth_oauth2::{ClientAuth, OAuth2Config, OAuth2Provider};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -53,9 +54,11 @@ async fn server(delay: Duration, token_requests: Arc<AtomicUsize>) -> Result<Soc
 }
 
 fn oauth2(addr: SocketAddr, clock: &ManualClock) -> Result<OAuth2Provider, String> {
-    let config = OAuth2Config::client_credentials(format!("http://{addr}/token"), "id", "secret");
-    let transport =
-        ReqwestTransport::new(&config.client_config, None).map_err(|e| e.to_string())?;
+    let config = OAuth2Config::client_credentials(
+        format!("http://{addr}/token"),
+        ClientAuth::basic("id", "secret"),
+    );
+    let transport = ReqwestTransport::new(&ClientSettings::default()).map_err(|e| e.to_string())?;
     OAuth2Provider::builder(config, Arc::new(transport))
         .clock(Arc::new(clock.clone()))
         .refresh_ahead(None)

@@ -5,8 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use auth_core::file::MAX_FILE_BYTES;
 use auth_core::{AuthProvider as _, SharedAuthProvider, Token};
-use auth_http::ClientFileConfig;
+use auth_http::{ClientFileConfig, redact_url, shown_url};
 use http::{HeaderName, HeaderValue, Method};
 
 use crate::cli::{Cli, Command, ConfigArg, RequestArgs};
@@ -54,8 +55,14 @@ fn load(config: &ConfigArg) -> Result<ClientFileConfig, String> {
     if config.config == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()
+            .take(MAX_FILE_BYTES + 1)
             .read_to_string(&mut text)
             .map_err(|e| format!("cannot read the config from stdin ({e})"))?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(format!(
+                "the config on stdin is larger than {MAX_FILE_BYTES} bytes; check what is piped in"
+            ));
+        }
         ClientFileConfig::from_str_guess(&text)
             .map_err(|e| format!("config from stdin: {}", e.message()))
     } else {
@@ -64,7 +71,7 @@ fn load(config: &ConfigArg) -> Result<ClientFileConfig, String> {
 }
 
 fn provider(config: &ClientFileConfig) -> Result<SharedAuthProvider, String> {
-    let Some(auth) = &config.auth else {
+    let Some(auth) = config.auth() else {
         return Err("the config has no [auth] table; see `authc example --help`".to_owned());
     };
     auth.build().map_err(|e| e.to_string())
@@ -141,25 +148,15 @@ async fn request(args: RequestArgs) -> Result<ExitCode, String> {
     let bytes = response
         .bytes()
         .await
-        .map_err(|e| format!("reading the response failed ({e})"))?;
+        .map_err(|e| format!("reading the response failed: {}", chain(&redact_url(e))))?;
     out.write_all(&bytes).map_err(write_error)?;
     out.flush().map_err(write_error)?;
     if args.fail && status.as_u16() >= 400 {
         drop(out);
-        eprintln!("authc: error: HTTP {status} from {}", shown(&url));
+        eprintln!("authc: error: HTTP {status} from {}", shown_url(&url));
         return Ok(ExitCode::from(HTTP_FAILURE));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The URL without user info, query or fragment, which can hold secrets.
-fn shown(url: &reqwest::Url) -> String {
-    let mut url = url.clone();
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.set_query(None);
-    url.set_fragment(None);
-    url.to_string()
 }
 
 /// An error and its causes on one line (a cause already quoted by its parent is not repeated).

@@ -114,7 +114,7 @@ mod tests {
         for kind in Kind::value_variants() {
             let config = auth_http::ClientFileConfig::from_toml_str(toml(*kind))
                 .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
-            assert!(config.auth.is_some(), "{kind:?}");
+            assert!(config.auth().is_some(), "{kind:?}");
         }
     }
 }

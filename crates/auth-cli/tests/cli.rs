@@ -415,7 +415,7 @@ async fn every_example_config_parses_and_the_simple_ones_run() {
         assert_eq!(out.code, 0, "{kind}");
         let config = auth_http::ClientFileConfig::from_toml_str(&out.stdout)
             .unwrap_or_else(|e| panic!("{kind}: {e}"));
-        assert!(config.auth.is_some(), "{kind}");
+        assert!(config.auth().is_some(), "{kind}");
         let json = authc(args(&["example", kind, "--json"]), None).await;
         auth_http::ClientFileConfig::from_json_str(&json.stdout)
             .unwrap_or_else(|e| panic!("{kind} json: {e}"));

@@ -123,7 +123,10 @@ mod tests {
     fn unix_nanos_saturates() {
         assert_eq!(unix_nanos(UNIX_EPOCH), 0);
         assert_eq!(unix_nanos(UNIX_EPOCH - Duration::from_secs(1)), 0);
-        assert_eq!(unix_nanos(UNIX_EPOCH + Duration::from_secs(2)), 2_000_000_000);
+        assert_eq!(
+            unix_nanos(UNIX_EPOCH + Duration::from_secs(2)),
+            2_000_000_000
+        );
     }
 
     #[cfg(feature = "test-util")]
@@ -135,7 +138,11 @@ mod tests {
         clock.advance(Duration::from_secs(5));
         assert_eq!(clock.now(), start + Duration::from_secs(5));
         clock.advance(Duration::MAX);
-        assert_eq!(clock.now(), start + Duration::from_secs(5), "saturates, never panics");
+        assert_eq!(
+            clock.now(),
+            start + Duration::from_secs(5),
+            "saturates, never panics"
+        );
         clock.set(start);
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
         assert_eq!(shared.now(), start);

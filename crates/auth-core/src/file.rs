@@ -44,9 +44,7 @@ pub fn read_bounded(
     limit: u64,
     kind: ErrorKind,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let fail = |reason: String| {
-        Error::new(kind, format!("{what} `{}` {reason}", path.display()))
-    };
+    let fail = |reason: String| Error::new(kind, format!("{what} `{}` {reason}", path.display()));
     let io_fail = |e: std::io::Error| {
         let reason = match e.kind() {
             IoErrorKind::NotFound => "does not exist; check the path".to_owned(),
@@ -140,7 +138,10 @@ mod tests {
     #[test]
     fn special_files_are_refused_without_blocking() {
         let err = read(Path::new("/dev/zero"), 1024).unwrap_err();
-        assert!(err.message().contains("is not a regular file (a device)"), "{err}");
+        assert!(
+            err.message().contains("is not a regular file (a device)"),
+            "{err}"
+        );
         let err = read(&std::env::temp_dir(), 1024).unwrap_err();
         assert!(err.message().contains("(a directory)"), "{err}");
     }

@@ -104,23 +104,55 @@ mod tests {
     #[test]
     fn rules_name_the_character_and_the_byte_but_not_the_text() {
         for (text, rule, expected) in [
-            ("sec\r\nret", TextRule::NoControl, "a carriage return (CR) at byte 3"),
-            ("secret\n", TextRule::NoControl, "a line feed (LF) at byte 6"),
+            (
+                "sec\r\nret",
+                TextRule::NoControl,
+                "a carriage return (CR) at byte 3",
+            ),
+            (
+                "secret\n",
+                TextRule::NoControl,
+                "a line feed (LF) at byte 6",
+            ),
             ("sec\0ret", TextRule::NoControl, "a NUL character at byte 3"),
-            ("sec\u{7f}ret", TextRule::NoControl, "a control character (U+007F) at byte 3"),
+            (
+                "sec\u{7f}ret",
+                TextRule::NoControl,
+                "a control character (U+007F) at byte 3",
+            ),
             ("sec ret", TextRule::VisibleAscii, "a space at byte 3"),
-            ("sec\tret", TextRule::VisibleAscii, "a tab (U+0009) at byte 3"),
-            ("secr\u{e9}t", TextRule::VisibleAscii, "a non-ASCII character (U+00E9) at byte 4"),
-            ("sec\u{a0}ret", TextRule::VisibleAscii, "a whitespace character (U+00A0)"),
+            (
+                "sec\tret",
+                TextRule::VisibleAscii,
+                "a tab (U+0009) at byte 3",
+            ),
+            (
+                "secr\u{e9}t",
+                TextRule::VisibleAscii,
+                "a non-ASCII character (U+00E9) at byte 4",
+            ),
+            (
+                "sec\u{a0}ret",
+                TextRule::VisibleAscii,
+                "a whitespace character (U+00A0)",
+            ),
         ] {
             let err = check_text("the value", text, rule).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-            assert!(err.message().contains(expected), "{err} should say {expected}");
+            assert!(
+                err.message().contains(expected),
+                "{err} should say {expected}"
+            );
             assert!(!err.to_string().contains("sec"), "{err}");
         }
         assert!(check_text("x", "pä ss", TextRule::NoControl).is_ok());
         assert!(check_text("x", "aZ09-._~+/==", TextRule::VisibleAscii).is_ok());
-        assert!(check_text("x", "", TextRule::NoControl).unwrap_err().message().contains("empty"));
+        assert!(
+            check_text("x", "", TextRule::NoControl)
+                .unwrap_err()
+                .message()
+                .contains("empty")
+        );
         assert!(check_chars("x", "", TextRule::NoControl).is_ok());
     }
 }

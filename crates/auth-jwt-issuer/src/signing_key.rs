@@ -209,8 +209,7 @@ mod tests {
     /// must give the published signature byte for byte, on every backend.
     #[test]
     fn rfc7515_appendix_a2_rs256_byte_for_byte() {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/rfc7515-a2.pem");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/rfc7515-a2.pem");
         let key = PrivateKey::from_file(&path, None).unwrap();
         let input = b"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
         for backend in Backend::all() {

@@ -160,7 +160,11 @@ mod tests {
     #[test]
     fn hostile_costs_are_refused_before_any_work() {
         // 2^31 - 1 iterations would take minutes; N = 2^20, r = 32 four gigabytes.
-        for der in [pbkdf2_key(0x7fff_ffff), scrypt_key(1 << 20, 32, 1), scrypt_key(1 << 20, 8, 16)] {
+        for der in [
+            pbkdf2_key(0x7fff_ffff),
+            scrypt_key(1 << 20, 32, 1),
+            scrypt_key(1 << 20, 8, 16),
+        ] {
             // Had the derivation run, it would have failed later with "password is wrong".
             let err = decrypt(&der, "pw", "key").unwrap_err();
             assert!(err.message().contains("over the limit"), "{err}");

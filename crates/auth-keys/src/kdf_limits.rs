@@ -71,7 +71,11 @@ fn integer(item: &Tlv<'_>) -> Option<u64> {
     if significant.len() > 8 {
         return Some(u64::MAX);
     }
-    Some(significant.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    Some(
+        significant
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+    )
 }
 
 /// Checks every key-derivation and MAC parameter set found anywhere in `der`: PBES2 with PBKDF2
@@ -191,7 +195,8 @@ pub(crate) mod tests {
     use super::*;
     use crate::der_walk::write;
 
-    pub(crate) const OID_AES256_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a];
+    pub(crate) const OID_AES256_CBC: &[u8] =
+        &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a];
 
     fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -218,13 +223,19 @@ pub(crate) mod tests {
     /// An EncryptedPrivateKeyInfo with PBES2 and the given key-derivation function.
     pub(crate) fn pbes2_key(kdf_oid: &[u8], kdf_params: Vec<u8>) -> Vec<u8> {
         let kdf = seq(&[tlv(OBJECT_IDENTIFIER, kdf_oid), kdf_params]);
-        let cipher = seq(&[tlv(OBJECT_IDENTIFIER, OID_AES256_CBC), tlv(OCTET_STRING, &[9; 16])]);
+        let cipher = seq(&[
+            tlv(OBJECT_IDENTIFIER, OID_AES256_CBC),
+            tlv(OCTET_STRING, &[9; 16]),
+        ]);
         let algorithm = seq(&[tlv(OBJECT_IDENTIFIER, OID_PBES2), seq(&[kdf, cipher])]);
         seq(&[algorithm, tlv(OCTET_STRING, &[1; 32])])
     }
 
     pub(crate) fn pbkdf2_key(iterations: u64) -> Vec<u8> {
-        pbes2_key(OID_PBKDF2, seq(&[tlv(OCTET_STRING, &[7; 8]), int(iterations)]))
+        pbes2_key(
+            OID_PBKDF2,
+            seq(&[tlv(OCTET_STRING, &[7; 8]), int(iterations)]),
+        )
     }
 
     pub(crate) fn scrypt_key(n: u64, r: u64, p: u64) -> Vec<u8> {
@@ -255,9 +266,18 @@ pub(crate) mod tests {
         assert!(check_all(&scrypt_key(1 << 18, 8, 1), "key").is_ok());
         assert!(check_all(&scrypt_key(1 << 14, 8, 16), "key").is_ok());
         // What the review crafted: N = 2^20 with r = 32 (4 GiB), and p = 16 sequential passes.
-        for (n, r, p) in [(1 << 20, 32, 1), (1 << 18, 8, 2), (1 << 14, 8, 17), (1 << 20, 8, 16)] {
+        for (n, r, p) in [
+            (1 << 20, 32, 1),
+            (1 << 18, 8, 2),
+            (1 << 14, 8, 17),
+            (1 << 20, 8, 16),
+        ] {
             let err = check_all(&scrypt_key(n, r, p), "key").unwrap_err();
-            assert!(err.message().contains(&format!("N = {n}, r = {r}, p = {p}")), "{err}");
+            assert!(
+                err.message()
+                    .contains(&format!("N = {n}, r = {r}, p = {p}")),
+                "{err}"
+            );
             assert!(err.message().contains("over the limit of 256 MiB"), "{err}");
         }
         let err = check_all(&scrypt_key(u64::MAX, u64::MAX, u64::MAX), "key").unwrap_err();
@@ -269,17 +289,26 @@ pub(crate) mod tests {
         // The key inside an OCTET STRING inside a [0], as a keystore nests its bags.
         let nested = tlv(0xa0, &tlv(OCTET_STRING, &seq(&[scrypt_key(1 << 20, 8, 1)])));
         assert!(check_all(&seq(&[int(3), nested]), "store").is_err());
-        let digest_info = seq(&[seq(&[tlv(OBJECT_IDENTIFIER, &[0x2b, 0x0e, 0x03, 0x02, 0x1a])]), tlv(OCTET_STRING, &[0; 20])]);
+        let digest_info = seq(&[
+            seq(&[tlv(OBJECT_IDENTIFIER, &[0x2b, 0x0e, 0x03, 0x02, 0x1a])]),
+            tlv(OCTET_STRING, &[0; 20]),
+        ]);
         let mac = |count| seq(&[digest_info.clone(), tlv(OCTET_STRING, &[1; 8]), int(count)]);
         assert!(check_all(&seq(&[int(3), seq(&[]), mac(100_000)]), "store").is_ok());
         let err = check_all(&seq(&[int(3), seq(&[]), mac(10_000_000)]), "store").unwrap_err();
         assert!(err.message().contains("PKCS#12 MAC iterations"), "{err}");
         let pbe = seq(&[
-            tlv(OBJECT_IDENTIFIER, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01, 0x03]),
+            tlv(
+                OBJECT_IDENTIFIER,
+                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01, 0x03],
+            ),
             seq(&[tlv(OCTET_STRING, &[1; 8]), int(10_000_000)]),
         ]);
         let err = check_all(&seq(&[pbe, tlv(OCTET_STRING, &[0; 16])]), "key").unwrap_err();
-        assert!(err.message().contains("PKCS#12 key-derivation iterations"), "{err}");
+        assert!(
+            err.message().contains("PKCS#12 key-derivation iterations"),
+            "{err}"
+        );
     }
 
     #[test]

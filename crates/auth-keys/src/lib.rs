@@ -8,9 +8,9 @@ mod der_walk;
 mod encrypted_pkcs8;
 #[cfg(feature = "encrypted-pkcs8")]
 mod kdf_limits;
+mod pem_out;
 #[cfg(feature = "pkcs12")]
 pub mod pkcs12;
-mod pem_out;
 #[cfg(feature = "pkcs12")]
 mod separate_key_password;
 #[cfg(feature = "legacy-pem")]

@@ -16,7 +16,11 @@ pub(crate) fn encode(label: &str, der: &[u8]) -> Zeroizing<String> {
     out.push_str("-----\n");
     let mut column = 0;
     for chunk in der.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let symbols = [
             ALPHABET[usize::from(b[0] >> 2)],
             ALPHABET[usize::from(((b[0] & 0x03) << 4) | (b[1] >> 4))],
@@ -24,7 +28,11 @@ pub(crate) fn encode(label: &str, der: &[u8]) -> Zeroizing<String> {
             ALPHABET[usize::from(b[2] & 0x3f)],
         ];
         for (i, symbol) in symbols.into_iter().enumerate() {
-            out.push(if i > chunk.len() { '=' } else { char::from(symbol) });
+            out.push(if i > chunk.len() {
+                '='
+            } else {
+                char::from(symbol)
+            });
         }
         column += 4;
         if column == 64 {

@@ -57,12 +57,12 @@ impl Pkcs12Store {
                 store,
                 origin: origin.to_owned(),
             }),
-            Err(P12Error::Pkcs5Error(_) | P12Error::UnpadError) => Err(Error::key_material(
-                format!(
+            Err(P12Error::Pkcs5Error(_) | P12Error::UnpadError) => {
+                Err(Error::key_material(format!(
                     "{origin} could not be decrypted with the keystore password: the password \
                      is wrong, or the key has its own password (set `key_password`)"
-                ),
-            )),
+                )))
+            }
             Err(e) => Err(open_error(e, origin)),
         }
     }
@@ -81,9 +81,10 @@ impl Pkcs12Store {
             .entries()
             .find(|(name, _)| name.eq_ignore_ascii_case(alias));
         match found {
-            Some((_, KeyStoreEntry::PrivateKeyChain(chain))) => {
-                classify(chain.key().as_der(), &format!("alias `{alias}` in {origin}"))
-            }
+            Some((_, KeyStoreEntry::PrivateKeyChain(chain))) => classify(
+                chain.key().as_der(),
+                &format!("alias `{alias}` in {origin}"),
+            ),
             Some((_, KeyStoreEntry::Certificate(_))) => Err(Error::key_material(format!(
                 "alias `{alias}` in {origin} is a trusted certificate, not a private key"
             ))),

@@ -30,9 +30,7 @@ pub(crate) fn load(
     key_password: &SecretString,
 ) -> Result<PrivateKey> {
     let keys = shrouded_keys(data).ok_or_else(|| {
-        Error::key_material(format!(
-            "{origin} has a structure that cannot be read"
-        ))
+        Error::key_material(format!("{origin} has a structure that cannot be read"))
     })?;
     let chosen = keys
         .iter()

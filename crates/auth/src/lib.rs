@@ -10,7 +10,7 @@
 //! |----------|-----------------|---------------|-------------------|
 //! | `basic`  | [`basic`]       | `auth-basic`  | RFC 7617 Basic authentication |
 //! | `bearer` | [`bearer`]      | `auth-bearer` | static, environment and file-backed bearer tokens |
-//! | `jwt`    | [`jwt`]         | `auth-jwt-issuer` | self-signed JWTs (RS/PS/ES/EdDSA/HS), keys from PEM, encrypted PEM, PKCS#12 |
+//! | `jwt`    | [`jwt`]         | `auth-jwt-issuer` | self-signed JWTs (RS/PS/ES/EdDSA/HS) and the `JwsSigner` trait, keys from PEM, encrypted PEM, PKCS#12 |
 //! | `oauth2` | [`oauth2`]      | `auth-oauth2` | client credentials, password, refresh-token and jwt-bearer grants with a single-flight cache |
 //! | `http`   | [`http`]        | `auth-http`   | reqwest: `AuthClient` with 401 replay, middleware, TLS, the OAuth2 transport, the declarative config |
 //! | `full`   |                 |               | all of the above, wired together |
@@ -44,8 +44,8 @@
 
 #[doc(inline)]
 pub use auth_core::{
-    AuthProvider, BoxError, Clock, Error, ErrorKind, ManualClock, ProviderFn, Result, Scheme,
-    SecretString, SharedAuthProvider, SystemClock, Token, async_trait, provider_fn,
+    AuthProvider, BoxError, Clock, Error, ErrorKind, ProviderFn, Result, Scheme, SecretString,
+    SharedAuthProvider, SystemClock, Token, async_trait, provider_fn,
 };
 
 /// The core crate, for items not re-exported at the root.
@@ -61,7 +61,7 @@ pub use auth_basic as basic;
 #[cfg_attr(docsrs, doc(cfg(feature = "bearer")))]
 pub use auth_bearer as bearer;
 
-/// Self-signed JWTs: [`JwtIssuer`](auth_jwt_issuer::JwtIssuer) and
+/// Self-signed JWTs: [`JwtIssuer`](auth_jwt_issuer::JwtIssuer), its signers and
 /// [`JwtProvider`](auth_jwt_issuer::JwtProvider) (feature `jwt`).
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]

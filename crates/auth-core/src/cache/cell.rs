@@ -236,13 +236,14 @@ mod tests {
         let again = cell.get().unwrap().into_token();
         assert_eq!(address(&here), address(&again), "one copy per thread");
 
-        let there = std::thread::scope(|s| {
-            s.spawn(|| cell.get().unwrap().into_token())
-                .join()
-                .unwrap()
-        });
+        let there =
+            std::thread::scope(|s| s.spawn(|| cell.get().unwrap().into_token()).join().unwrap());
         assert!(here.same_credential(&there));
-        assert_ne!(address(&here), address(&there), "another thread reads its own copy");
+        assert_ne!(
+            address(&here),
+            address(&there),
+            "another thread reads its own copy"
+        );
 
         cell.set(Some(cached("two")));
         assert_eq!(cell.get().unwrap().token().expose_credential(), "two");

@@ -82,13 +82,13 @@ async fn a_401_from_another_origin_after_a_redirect_keeps_the_token() {
 
     #[auth_core::async_trait]
     impl auth_core::AuthProvider for Watched {
-        async fn token(&self) -> auth_core::Result<auth_core::Token> {
+        async fn token(&self) -> auth_core::Result<Token> {
             self.0.token().await
         }
-        fn token_now(&self) -> Option<auth_core::Token> {
+        fn token_now(&self) -> Option<Token> {
             self.0.token_now()
         }
-        fn invalidate(&self, rejected: &auth_core::Token) {
+        fn invalidate(&self, rejected: &Token) {
             self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.0.invalidate(rejected);
         }

@@ -154,6 +154,11 @@ fn hmac_algorithms_verify_independently() {
             jsonwebtoken::decode::<serde_json::Value>(jwt.expose_secret(), &wrong, &validation)
                 .is_err()
         );
-        export(alg, Backend::default(), jwt.expose_secret(), secret.as_bytes());
+        export(
+            alg,
+            Backend::default(),
+            jwt.expose_secret(),
+            secret.as_bytes(),
+        );
     }
 }

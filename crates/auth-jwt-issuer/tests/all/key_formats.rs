@@ -15,7 +15,11 @@ use crate::helpers::{key, pw, read, rsa_public, verify};
 fn sign_with_file(alg: Algorithm, file: &str, password: Option<&str>) -> auth_core::Result<String> {
     let issuer = JwtIssuer::builder()
         .issuer("key-format-test")
-        .signer(SigningKey::from_file(alg, key(file), password.and_then(pw))?)
+        .signer(SigningKey::from_file(
+            alg,
+            key(file),
+            password.and_then(pw),
+        )?)
         .build()?;
     Ok(issuer.issue()?.expose_secret().to_owned())
 }
@@ -317,7 +321,10 @@ fn load_errors_are_distinct_and_actionable() {
     );
     let err = SigningKey::from_pkcs12_file(Algorithm::Rs256, key("missing.p12"), "x", "y", None)
         .unwrap_err();
-    assert!(err.message().contains("missing.p12` does not exist"), "{err}");
+    assert!(
+        err.message().contains("missing.p12` does not exist"),
+        "{err}"
+    );
     let err =
         SigningKey::from_pkcs12_file(Algorithm::Rs256, key("rsa.pem"), "x", "y", None).unwrap_err();
     assert!(

@@ -34,8 +34,8 @@ fn unencrypted_pkcs8_pkcs1_and_sec1_sign_in_every_build() {
 #[test]
 fn an_encrypted_key_names_the_feature_that_reads_it() {
     let password = Some(auth_core::SecretString::from("keypass"));
-    let err = SigningKey::from_file(Algorithm::Rs256, key("rsa-pbes2-aes256.pem"), password)
-        .unwrap_err();
+    let err =
+        SigningKey::from_file(Algorithm::Rs256, key("rsa-pbes2-aes256.pem"), password).unwrap_err();
     assert!(err.message().contains("`encrypted-pkcs8` feature"), "{err}");
 }
 
@@ -43,7 +43,11 @@ fn an_encrypted_key_names_the_feature_that_reads_it() {
 #[test]
 fn a_traditional_encrypted_key_names_the_feature_that_reads_it() {
     let password = Some(auth_core::SecretString::from("keypass"));
-    let err = SigningKey::from_file(Algorithm::Rs256, key("rsa-traditional-aes256.pem"), password)
-        .unwrap_err();
+    let err = SigningKey::from_file(
+        Algorithm::Rs256,
+        key("rsa-traditional-aes256.pem"),
+        password,
+    )
+    .unwrap_err();
     assert!(err.message().contains("`legacy-pem` feature"), "{err}");
 }
