@@ -57,7 +57,6 @@ async fn cross_origin_redirects_drop_authorization_same_origin_keeps_it() {
 async fn a_401_from_another_origin_after_a_redirect_keeps_the_token() {
     use std::sync::Arc;
 
-    use auth_core::AuthProvider as _;
     use auth_http::{AuthMiddleware, ClientSettings, ReqwestTransport};
     use auth_oauth2::{ClientAuth, OAuth2Config, OAuth2Provider};
 
