@@ -10,7 +10,7 @@ seconds=${1:-600}
 shift || true
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(pem_keys pkcs12 token_response config www_authenticate)
+    targets=(pem_keys pkcs12 kdf_params token_response config www_authenticate)
 fi
 export RUSTC_BOOTSTRAP=1
 mkdir -p logs

@@ -74,10 +74,7 @@ fn key(name: &str) -> PathBuf {
 async fn read_request(stream: &mut tokio::net::TcpStream) -> (String, String) {
     let mut data = Vec::new();
     let mut buffer = [0u8; 4096];
-    loop {
-        let Ok(n) = stream.read(&mut buffer).await else {
-            break;
-        };
+    while let Ok(n) = stream.read(&mut buffer).await {
         if n == 0 {
             break;
         }

@@ -476,3 +476,235 @@ async fn a_slow_token_endpoint_shows_progress_on_a_terminal_only() {
     assert!(text.contains("still waiting for the credential"), "{text}");
     assert!(text.contains("slow-token"), "{text}");
 }
+
+/// A server that answers `200` with a `Content-Length` of 100 and then closes after 5 bytes.
+async fn truncating_server() -> SocketAddr {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer).await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nshort")
+                .await;
+        }
+    });
+    addr
+}
+
+/// Every way `authc request` can fail: one line, exit status 1 (22 for `--fail`), and never the
+/// URL's query or user info, which can hold API keys.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_error_path_hides_the_urls_query_and_user_info() {
+    let (addr, _) = server().await;
+    let truncating = truncating_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bearer = write(&dir, "bearer.toml", "[auth]\ntoken = \"req-token\"");
+    let quick = write(
+        &dir,
+        "quick.toml",
+        "req_timeout = 0.3\n[auth]\ntoken = \"req-token\"",
+    );
+    let refused_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let oauth_down = write(
+        &dir,
+        "oauth-down.toml",
+        &format!(
+            "[auth]\ntoken_url = \"http://127.0.0.1:{refused_port}/token?tenant=url-secret-0\"\nclient_id = \"id\"\nclient_secret = \"secret\""
+        ),
+    );
+    let secret = "?api_key=url-secret-1#frag-url-secret-2";
+    let user = "user:url-secret-3@";
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        // Connection refused.
+        (
+            args(&[
+                "request",
+                "--config",
+                &bearer,
+                &format!("http://{user}127.0.0.1:{refused_port}/x{secret}"),
+            ]),
+            "request failed",
+        ),
+        // No response within req_timeout.
+        (
+            args(&[
+                "request",
+                "--config",
+                &quick,
+                &format!("http://{user}{addr}/slow-token{secret}"),
+            ]),
+            "timed out",
+        ),
+        // The body breaks off.
+        (
+            args(&[
+                "request",
+                "--config",
+                &bearer,
+                &format!("http://{user}{truncating}/x{secret}"),
+            ]),
+            "reading the response failed",
+        ),
+        // TLS spoken to a plain HTTP server.
+        (
+            args(&[
+                "request",
+                "--config",
+                &bearer,
+                &format!("https://{user}{addr}/x{secret}"),
+            ]),
+            "request failed",
+        ),
+        // The token endpoint is down: the provider's error, with the token URL shortened.
+        (
+            args(&[
+                "request",
+                "--config",
+                &oauth_down,
+                &format!("http://{addr}/x{secret}"),
+            ]),
+            "could not authenticate the request",
+        ),
+        // A bad header and a bad method.
+        (
+            args(&[
+                "request",
+                "--config",
+                &bearer,
+                "-H",
+                "no colon",
+                &format!("http://{addr}/x{secret}"),
+            ]),
+            "is not `Name: value`",
+        ),
+        (
+            args(&[
+                "request",
+                "--config",
+                &bearer,
+                "-X",
+                "BAD METHOD",
+                &format!("http://{addr}/x{secret}"),
+            ]),
+            "is not an HTTP method",
+        ),
+        // Not a URL at all.
+        (
+            args(&["request", "--config", &bearer, "not a url url-secret-4"]),
+            "is not a URL",
+        ),
+    ];
+    for (list, says) in cases {
+        let out = authc(list.clone(), None).await;
+        assert_eq!(out.code, 1, "{list:?}: {}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{list:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(says),
+            "{list:?}: `{}` should say `{says}`",
+            out.stderr.trim()
+        );
+        assert!(
+            !out.stderr.contains("url-secret"),
+            "{list:?} leaked: {}",
+            out.stderr
+        );
+    }
+    // --fail on an HTTP error status.
+    let out = authc(
+        args(&[
+            "request",
+            "--config",
+            &bearer,
+            "--fail",
+            &format!("http://{user}{addr}/missing{secret}"),
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 22, "{}", out.stderr);
+    assert!(!out.stderr.contains("url-secret"), "{}", out.stderr);
+}
+
+/// Each `authc example KIND`, pointed at a server on 127.0.0.1 (and the JWT ones at a real
+/// key), sends what its kind says: the grant, the client authentication and the header.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_example_config_sends_what_its_kind_says() {
+    let (addr, log) = server().await;
+    let token_url = format!("http://{addr}/token");
+    let cases: [(&str, &str, &str, &str); 7] = [
+        ("basic", "header", "Basic YWxpY2U6MTIz", ""),
+        (
+            "bearer",
+            "header",
+            "Bearer JlbmMiOiJBMTI4Q0JDLUhTMjU2In",
+            "",
+        ),
+        ("jwt", "header", "Bearer eyJ", ""),
+        (
+            "client-credentials",
+            "token",
+            "issued-token",
+            "grant_type=client_credentials",
+        ),
+        (
+            "password",
+            "token",
+            "issued-token",
+            "grant_type=password&username=alice&password=123",
+        ),
+        (
+            "refresh-token",
+            "token",
+            "issued-token",
+            "grant_type=refresh_token&refresh_token=24f19603",
+        ),
+        (
+            "jwt-bearer",
+            "token",
+            "issued-token",
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=eyJ",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, command, expected, body) in cases {
+        let example = authc(args(&["example", kind]), None).await.stdout;
+        let config = example
+            .replace("https://idp.example/oauth2/token", &token_url)
+            .replace("\"private.pem\"", &format!("{:?}", key("rsa.pem")))
+            // The example's client secret is a placeholder; the test server wants `secret`.
+            .replace(
+                "client_id = \"my-client\"\nclient_secret = \"my-secret\"",
+                "client_id = \"id\"\nclient_secret = \"secret\"",
+            );
+        let path = write(&dir, &format!("{kind}.toml"), &config);
+        let before = log.lock().unwrap().len();
+        let out = authc(args(&[command, "--config", &path]), None).await;
+        assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
+        assert!(
+            out.stdout.trim().starts_with(expected),
+            "{kind}: {}",
+            out.stdout
+        );
+        if !body.is_empty() {
+            let seen = log.lock().unwrap()[before..].to_vec();
+            let (method, path, authorization, sent) = seen.last().unwrap().clone();
+            assert_eq!(
+                (method.as_str(), path.as_str()),
+                ("POST", "/token"),
+                "{kind}"
+            );
+            assert!(sent.starts_with(body), "{kind}: {sent}");
+            assert_eq!(
+                authorization, "Basic aWQ6c2VjcmV0",
+                "{kind}: client_secret_basic"
+            );
+        }
+    }
+}

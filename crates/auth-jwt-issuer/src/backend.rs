@@ -8,24 +8,17 @@ use crate::algorithm::{Algorithm, KeyFamily};
 
 /// The library a [`SigningKey`](crate::SigningKey) signs with.
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Backend {
     /// ring, the default without the `aws-lc-rs` feature.
+    #[cfg_attr(not(feature = "aws-lc-rs"), default)]
     Ring,
     /// aws-lc-rs (feature `aws-lc-rs`, then the default): RSA signatures in about half ring's
     /// time on x86-64.
     #[cfg(feature = "aws-lc-rs")]
     #[cfg_attr(docsrs, doc(cfg(feature = "aws-lc-rs")))]
+    #[default]
     AwsLcRs,
-}
-
-impl Default for Backend {
-    fn default() -> Self {
-        #[cfg(feature = "aws-lc-rs")]
-        return Self::AwsLcRs;
-        #[cfg(not(feature = "aws-lc-rs"))]
-        Self::Ring
-    }
 }
 
 impl Backend {
@@ -150,7 +143,8 @@ macro_rules! signing_backend {
                     rng: SystemRandom,
                 },
                 Ed25519(Ed25519KeyPair),
-                Hmac(hmac::Key),
+                // aws-lc-rs's HMAC key is over a kilobyte; the others are small.
+                Hmac(Box<hmac::Key>),
             }
 
             impl Key {
@@ -208,7 +202,10 @@ macro_rules! signing_backend {
                                 Algorithm::Hs384 => hmac::HMAC_SHA384,
                                 _ => hmac::HMAC_SHA512,
                             };
-                            Ok(Self::Hmac(hmac::Key::new(hash, secret.expose_secret().as_bytes())))
+                            Ok(Self::Hmac(Box::new(hmac::Key::new(
+                                hash,
+                                secret.expose_secret().as_bytes(),
+                            ))))
                         }
                         (_, input) => Err(super::mismatch(algorithm, input)),
                     }
@@ -253,11 +250,11 @@ signing_backend! {
     rsa_signature_len(key) = key.public_modulus_len();
 }
 
-/// A key parsed by one of the backends.
+/// A key parsed by one of the backends (boxed: their sizes differ by hundreds of bytes).
 pub(crate) enum BackendKey {
-    Ring(ring_backend::Key),
+    Ring(Box<ring_backend::Key>),
     #[cfg(feature = "aws-lc-rs")]
-    AwsLc(aws_lc_backend::Key),
+    AwsLc(Box<aws_lc_backend::Key>),
 }
 
 impl BackendKey {
@@ -268,9 +265,9 @@ impl BackendKey {
     ) -> Result<Self> {
         check_fit(algorithm, input)?;
         Ok(match backend {
-            Backend::Ring => Self::Ring(ring_backend::Key::new(algorithm, input)?),
+            Backend::Ring => Self::Ring(Box::new(ring_backend::Key::new(algorithm, input)?)),
             #[cfg(feature = "aws-lc-rs")]
-            Backend::AwsLcRs => Self::AwsLc(aws_lc_backend::Key::new(algorithm, input)?),
+            Backend::AwsLcRs => Self::AwsLc(Box::new(aws_lc_backend::Key::new(algorithm, input)?)),
         })
     }
 

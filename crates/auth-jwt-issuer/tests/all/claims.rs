@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use auth_core::ErrorKind;
 use auth_core::clock::ManualClock;
-use auth_jwt_issuer::{Algorithm, JwtIssuer, SigningKey};
+use auth_jwt_issuer::{Algorithm, JwtIssuer, MAX_EXP_TIME, SigningKey};
 use serde_json::json;
 
 use crate::helpers::{at, decode, key};
@@ -37,6 +37,39 @@ fn lifetime_is_exact_with_the_test_clock() {
     assert_eq!(
         claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
         300
+    );
+}
+
+#[tokio::test]
+async fn lifetimes_outside_one_second_to_one_year_are_refused_at_build_time() {
+    for bad in [
+        Duration::ZERO,
+        Duration::from_millis(999),
+        MAX_EXP_TIME + Duration::from_secs(1),
+        Duration::MAX,
+    ] {
+        let err = hs256().exp_time(bad).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(
+            err.message().contains("between 1 second and one year"),
+            "{err}"
+        );
+    }
+    // A year is fine, and a token issued with it carries exp = iat + a year.
+    let issuer = hs256()
+        .exp_time(MAX_EXP_TIME)
+        .clock(Arc::new(ManualClock::new(at(1_700_000_000))))
+        .build()
+        .unwrap();
+    let (_, claims, _) = decode(issuer.issue().unwrap().expose_secret());
+    assert_eq!(claims["exp"], 1_700_000_000 + MAX_EXP_TIME.as_secs());
+    // The provider's renewal time meets the expiry with checked arithmetic, whatever the leeway.
+    let provider = auth_jwt_issuer::JwtProvider::new(issuer).with_leeway(Duration::MAX);
+    let token = auth_core::AuthProvider::token(&provider).await.unwrap();
+    assert_eq!(
+        token.expires_at(),
+        Some(at(1_700_000_000) + MAX_EXP_TIME),
+        "the token expires a year after it was issued"
     );
 }
 
