@@ -9,12 +9,12 @@ use auth_core::text::{TextRule, check_chars};
 use auth_core::{Clock, Error, Result, SecretString};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::algorithm::Algorithm;
 use crate::audience::Audience;
+use crate::jti::JtiSource;
 use crate::signer::{JwsSigner, SharedSigner};
 
 /// The default lifetime of an issued JWT (Ballerina's `expTime`, 300 s).
@@ -48,14 +48,18 @@ pub struct JwtIssuer {
     signer: SharedSigner,
     /// base64url of the header, followed by `.`.
     header_prefix: String,
+    /// The claims that are the same in every token, encoded once: `{` and `iss`, `sub`, `aud`
+    /// (each followed by `,`), and the custom claims (each preceded by `,`) and `}`.
+    claims_head: Vec<u8>,
+    claims_tail: Vec<u8>,
+    /// A configured `jti`, encoded as a JSON string.
+    fixed_jti: Option<Vec<u8>>,
     issuer: Option<String>,
     subject: Option<String>,
     audience: Option<Audience>,
-    jwt_id: Option<String>,
-    custom_claims: Map<String, Value>,
     exp_time: Duration,
     clock: Arc<dyn Clock>,
-    rng: SystemRandom,
+    jti: JtiSource,
 }
 
 /// A JSON object written member by member, in the order given (`serde_json`'s own map would
@@ -81,11 +85,6 @@ impl JsonObject {
     fn string(&mut self, name: &str, value: &str) -> Result<()> {
         self.name(name)?;
         serde_json::to_writer(&mut self.0, value).map_err(encoding_failed)
-    }
-
-    fn number(&mut self, name: &str, value: u64) -> Result<()> {
-        self.name(name)?;
-        serde_json::to_writer(&mut self.0, &value).map_err(encoding_failed)
     }
 
     fn value(&mut self, name: &str, value: &Value) -> Result<()> {
@@ -155,40 +154,29 @@ impl JwtIssuer {
         let expires_at = UNIX_EPOCH
             .checked_add(Duration::from_secs(exp))
             .ok_or_else(out_of_range)?;
-        let random_jti;
-        let jti = match &self.jwt_id {
-            Some(jti) => jti.as_str(),
+        // The per-token claims between the fixed head and tail: `exp`, `nbf`, `iat`, `jti`.
+        let mut payload =
+            Vec::with_capacity(self.claims_head.len() + self.claims_tail.len() + 96);
+        payload.extend_from_slice(&self.claims_head);
+        payload.extend_from_slice(b"\"exp\":");
+        payload.extend_from_slice(exp.to_string().as_bytes());
+        payload.extend_from_slice(b",\"nbf\":");
+        payload.extend_from_slice(iat.to_string().as_bytes());
+        payload.extend_from_slice(b",\"iat\":");
+        payload.extend_from_slice(iat.to_string().as_bytes());
+        payload.extend_from_slice(b",\"jti\":");
+        match &self.fixed_jti {
+            Some(jti) => payload.extend_from_slice(jti),
             None => {
-                let mut bytes = [0u8; 16];
-                self.rng
-                    .fill(&mut bytes)
-                    .map_err(|_| Error::other("the system random generator failed"))?;
-                random_jti = URL_SAFE_NO_PAD.encode(bytes);
-                random_jti.as_str()
+                // base64url needs no JSON escaping.
+                payload.push(b'"');
+                let mut jti = String::with_capacity(24);
+                URL_SAFE_NO_PAD.encode_string(self.jti.next()?, &mut jti);
+                payload.extend_from_slice(jti.as_bytes());
+                payload.push(b'"');
             }
-        };
-        let mut claims = JsonObject::with_capacity(256);
-        if let Some(iss) = &self.issuer {
-            claims.string("iss", iss)?;
         }
-        if let Some(sub) = &self.subject {
-            claims.string("sub", sub)?;
-        }
-        match &self.audience {
-            Some(Audience::One(aud)) => claims.string("aud", aud)?,
-            Some(Audience::Many(auds)) => {
-                claims.value("aud", &Value::from(auds.clone()))?;
-            }
-            None => {}
-        }
-        claims.number("exp", exp)?;
-        claims.number("nbf", iat)?;
-        claims.number("iat", iat)?;
-        claims.string("jti", jti)?;
-        for (name, value) in &self.custom_claims {
-            claims.value(name, value)?;
-        }
-        let payload = claims.finish();
+        payload.extend_from_slice(&self.claims_tail);
 
         let encoded_payload_len = payload.len().div_ceil(3) * 4;
         // Sized for the largest signature (RSA-4096, 683 base64 characters), so the buffer
@@ -378,18 +366,52 @@ impl IssuerBuilder {
         let mut header_prefix = URL_SAFE_NO_PAD.encode(header_json);
         header_prefix.push('.');
 
+        let mut head = JsonObject::with_capacity(128);
+        if let Some(iss) = &self.issuer {
+            head.string("iss", iss)?;
+        }
+        if let Some(sub) = &self.subject {
+            head.string("sub", sub)?;
+        }
+        match &self.audience {
+            Some(Audience::One(aud)) => head.string("aud", aud)?,
+            Some(Audience::Many(auds)) => head.value("aud", &Value::from(auds.clone()))?,
+            None => {}
+        }
+        let mut claims_head = head.0;
+        if claims_head.len() > 1 {
+            claims_head.push(b',');
+        }
+        let mut tail = JsonObject::with_capacity(128);
+        for (name, value) in &self.custom_claims {
+            tail.value(name, value)?;
+        }
+        let mut claims_tail = tail.finish();
+        // `{a,b}` → `,a,b}`: the members follow `jti`.
+        if claims_tail.len() > 2 {
+            claims_tail[0] = b',';
+        } else {
+            claims_tail = b"}".to_vec();
+        }
+        let fixed_jti = self
+            .jwt_id
+            .as_deref()
+            .map(|jti| serde_json::to_vec(jti).map_err(encoding_failed))
+            .transpose()?;
+
         Ok(JwtIssuer {
             signer,
             header_prefix,
+            claims_head,
+            claims_tail,
+            fixed_jti,
             issuer: self.issuer,
             subject: self.subject,
             audience: self.audience,
-            jwt_id: self.jwt_id,
-            custom_claims: self.custom_claims,
             exp_time: Duration::from_secs(exp_time.as_secs()),
             // Whole-second claims and a per-call expiry check: the cheap coarse clock suffices.
             clock: self.clock.unwrap_or_else(|| Arc::new(CoarseClock::new())),
-            rng: SystemRandom::new(),
+            jti: JtiSource::new(),
         })
     }
 }

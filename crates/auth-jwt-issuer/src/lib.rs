@@ -6,6 +6,7 @@ mod algorithm;
 mod audience;
 mod backend;
 mod issuer;
+mod jti;
 mod provider;
 mod signer;
 mod signing_key;
