@@ -110,7 +110,8 @@ struct Inner {
     /// Set while one caller checks the file; the others keep the current token meanwhile.
     checking: AtomicBool,
     seen: Mutex<Seen>,
-    /// How many times the file's contents were read (for tests and diagnostics).
+    /// How many times the file's contents were read.
+    #[cfg(test)]
     reads: AtomicU64,
 }
 
@@ -128,6 +129,7 @@ impl FileSource {
                 fingerprint: Some(fingerprint),
                 failing_since: None,
             }),
+            #[cfg(test)]
             reads: AtomicU64::new(1),
             options,
         };
@@ -163,9 +165,14 @@ impl FileSource {
             return inner.current().ok_or_else(|| inner.failed_for_good());
         }
         let checked = Arc::clone(inner);
-        let outcome = run_blocking(move || checked.check(now)).await;
-        inner.checking.store(false, Ordering::Release);
-        outcome
+        // The flag is cleared where the check runs: a caller dropped while waiting for it
+        // (a timeout, say) does not leave it set, which would stop every later check.
+        run_blocking(move || {
+            let outcome = checked.check(now);
+            checked.checking.store(false, Ordering::Release);
+            outcome
+        })
+        .await
     }
 
     /// A 401 for the current token: check and re-read the file on the next call, even if its
@@ -214,6 +221,7 @@ impl Inner {
                 if seen.fingerprint.as_ref() == Some(&Fingerprint::of(&metadata)) {
                     return Ok(None);
                 }
+                #[cfg(test)]
                 self.reads.fetch_add(1, Ordering::Relaxed);
                 read_token(&self.path).map(Some)
             });
@@ -482,6 +490,34 @@ mod tests {
         // The grace period starts again at the next failure.
         write(&path, "bad token");
         assert_eq!(source.token().await.unwrap().expose_credential(), "rotated");
+    }
+
+    #[tokio::test]
+    async fn a_caller_dropped_during_a_check_does_not_stop_later_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        write(&path, "first");
+        let clock = ManualClock::starting_now();
+        let source = FileSource::open(path.clone(), options(&clock, 0)).unwrap();
+        write(&path, "second");
+        // Poll a check once (it is now on a blocking thread), then drop the caller.
+        {
+            let check = std::pin::pin!(source.token());
+            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+            let _ = check.poll(&mut context);
+        }
+        // The dropped caller's check still finishes and clears the flag.
+        let mut token = String::new();
+        for _ in 0..500 {
+            token = source.token().await.unwrap().expose_credential().to_owned();
+            if token == "second" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert_eq!(token, "second");
+        write(&path, "third");
+        assert_eq!(source.token().await.unwrap().expose_credential(), "third");
     }
 
     #[test]

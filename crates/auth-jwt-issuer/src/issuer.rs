@@ -46,20 +46,26 @@ const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", 
 #[derive(Clone)]
 pub struct JwtIssuer {
     signer: SharedSigner,
-    /// base64url of the header, followed by `.`.
-    header_prefix: String,
-    /// The claims that are the same in every token, encoded once: `{` and `iss`, `sub`, `aud`
-    /// (each followed by `,`), and the custom claims (each preceded by `,`) and `}`.
-    claims_head: Vec<u8>,
-    claims_tail: Vec<u8>,
-    /// A configured `jti`, encoded as a JSON string.
-    fixed_jti: Option<Vec<u8>>,
+    /// Shared by clones, which keeps an issuer small and cheap to clone.
+    fixed: Arc<FixedParts>,
     issuer: Option<String>,
     subject: Option<String>,
     audience: Option<Audience>,
     exp_time: Duration,
     clock: Arc<dyn Clock>,
     jti: JtiSource,
+}
+
+/// The parts of every token that never change, encoded once when the issuer is built.
+struct FixedParts {
+    /// base64url of the header, followed by `.`.
+    header_prefix: String,
+    /// The claims that are the same in every token: `{` and `iss`, `sub`, `aud` (each followed
+    /// by `,`), and the custom claims (each preceded by `,`) and `}`.
+    claims_head: Vec<u8>,
+    claims_tail: Vec<u8>,
+    /// A configured `jti`, encoded as a JSON string.
+    fixed_jti: Option<Vec<u8>>,
 }
 
 /// A JSON object written member by member, in the order given (`serde_json`'s own map would
@@ -155,9 +161,8 @@ impl JwtIssuer {
             .checked_add(Duration::from_secs(exp))
             .ok_or_else(out_of_range)?;
         // The per-token claims between the fixed head and tail: `exp`, `nbf`, `iat`, `jti`.
-        let mut payload =
-            Vec::with_capacity(self.claims_head.len() + self.claims_tail.len() + 96);
-        payload.extend_from_slice(&self.claims_head);
+        let mut payload = Vec::with_capacity(self.fixed.claims_head.len() + self.fixed.claims_tail.len() + 96);
+        payload.extend_from_slice(&self.fixed.claims_head);
         payload.extend_from_slice(b"\"exp\":");
         payload.extend_from_slice(exp.to_string().as_bytes());
         payload.extend_from_slice(b",\"nbf\":");
@@ -165,7 +170,7 @@ impl JwtIssuer {
         payload.extend_from_slice(b",\"iat\":");
         payload.extend_from_slice(iat.to_string().as_bytes());
         payload.extend_from_slice(b",\"jti\":");
-        match &self.fixed_jti {
+        match &self.fixed.fixed_jti {
             Some(jti) => payload.extend_from_slice(jti),
             None => {
                 // base64url needs no JSON escaping.
@@ -176,15 +181,15 @@ impl JwtIssuer {
                 payload.push(b'"');
             }
         }
-        payload.extend_from_slice(&self.claims_tail);
+        payload.extend_from_slice(&self.fixed.claims_tail);
 
         let encoded_payload_len = payload.len().div_ceil(3) * 4;
         // Sized for the largest signature (RSA-4096, 683 base64 characters), so the buffer
         // holding the token never grows and leaves an unwiped copy behind.
         let mut jwt = Zeroizing::new(String::with_capacity(
-            self.header_prefix.len() + encoded_payload_len + 1 + 700,
+            self.fixed.header_prefix.len() + encoded_payload_len + 1 + 700,
         ));
-        jwt.push_str(&self.header_prefix);
+        jwt.push_str(&self.fixed.header_prefix);
         URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
         let signature = self.signer.sign(jwt.as_bytes())?;
         jwt.push('.');
@@ -401,10 +406,12 @@ impl IssuerBuilder {
 
         Ok(JwtIssuer {
             signer,
-            header_prefix,
-            claims_head,
-            claims_tail,
-            fixed_jti,
+            fixed: Arc::new(FixedParts {
+                header_prefix,
+                claims_head,
+                claims_tail,
+                fixed_jti,
+            }),
             issuer: self.issuer,
             subject: self.subject,
             audience: self.audience,

@@ -10,6 +10,7 @@ mod jti;
 mod provider;
 mod signer;
 mod signing_key;
+mod turn;
 
 pub use algorithm::Algorithm;
 pub use audience::Audience;

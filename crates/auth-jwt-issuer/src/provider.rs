@@ -1,13 +1,13 @@
 //! The JWT issuer as an [`AuthProvider`], caching each token until shortly before it expires.
 
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use auth_core::cache::{CachedToken, TokenCell};
 use auth_core::{AuthProvider, Result, Token, async_trait};
 
 use crate::issuer::JwtIssuer;
+use crate::turn::Turns;
 
 /// The default time before `exp` at which a cached token is replaced by a fresh one.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -18,6 +18,10 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 /// parsed once and each JWT is reused until `exp` minus a leeway (default 30 s, clamped to
 /// half of `exp_time` so that short-lived tokens are still reused), then the next one is
 /// issued ahead of expiry. Readers of a cached token take no lock.
+///
+/// The caller that finds the token stale signs the next one on its own task; callers arriving
+/// meanwhile wait for that token without blocking their threads. A signer that blocks (a remote
+/// KMS, say) therefore holds one thread for one round trip per token lifetime.
 ///
 /// ```
 /// use auth_core::AuthProvider;
@@ -42,8 +46,8 @@ pub struct JwtProvider {
     fresh_per_request: bool,
     /// The current token, read without a lock and without shared writes (per-thread copies).
     cached: TokenCell,
-    /// Held while issuing, so concurrent callers at expiry sign once, not once each.
-    issuing: Mutex<()>,
+    /// Taken while issuing, so concurrent callers at expiry sign once, not once each.
+    turns: Turns,
 }
 
 impl JwtProvider {
@@ -54,7 +58,7 @@ impl JwtProvider {
             leeway: DEFAULT_LEEWAY,
             fresh_per_request: false,
             cached: TokenCell::new(),
-            issuing: Mutex::new(()),
+            turns: Turns::default(),
         }
     }
 
@@ -111,14 +115,13 @@ impl AuthProvider for JwtProvider {
         if let Some(token) = self.fresh_cached(now) {
             return Ok(token);
         }
-        // Signing is synchronous and takes well under a millisecond, so a blocking lock is
-        // fine here; whoever waits gets the token the holder just issued.
-        let _issuing = self.issuing.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = self.issuer.clock().now();
-        if let Some(token) = self.fresh_cached(now) {
-            return Ok(token);
-        }
-        let cached = self.issue(now)?;
+        // One caller signs; the others wait for its token without blocking their threads.
+        let clock = self.issuer.clock();
+        let _turn = match self.turns.take(|| self.fresh_cached(clock.now())).await {
+            Ok(turn) => turn,
+            Err(token) => return Ok(token),
+        };
+        let cached = self.issue(self.issuer.clock().now())?;
         let token = cached.token().clone();
         self.cached.set(Some(cached));
         Ok(token)

@@ -79,6 +79,11 @@ impl TokenCache {
         self.lock_refresh().clone()
     }
 
+    /// Keeps `refresh_token` as the newest one.
+    pub(crate) fn keep_refresh_token(&self, refresh_token: SecretString) {
+        *self.lock_refresh() = Some(refresh_token);
+    }
+
     pub(crate) fn forget_refresh_token(&self) {
         *self.lock_refresh() = None;
     }

@@ -76,6 +76,11 @@ impl CheckedConfig {
         };
         let endpoint = token_endpoint(url_field, &config.scopes)?;
         let mut secrets = endpoint.credential.secrets();
+        // Custom header values and payload values often carry API keys: blank their echoes too.
+        secrets.extend(request_extras(
+            &config.custom_headers,
+            config.custom_payload.as_deref(),
+        ));
 
         let (grant, refresh, fallback_on_invalid_grant) = match &config.grant {
             Grant::ClientCredentials => {
@@ -111,6 +116,10 @@ impl CheckedConfig {
                                 .unwrap_or(&config.client_auth),
                         })?;
                         secrets.extend(refresh.credential.secrets());
+                        secrets.extend(request_extras(
+                            &password_refresh_headers(password),
+                            password_refresh_payload(password),
+                        ));
                         refresh
                     }
                 };
@@ -178,4 +187,33 @@ impl CheckedConfig {
             secrets,
         })
     }
+}
+
+/// The values of custom headers and of the custom payload's parameters, as secrets.
+fn request_extras(headers: &[(String, String)], payload: Option<&str>) -> Vec<SecretString> {
+    let header_values = headers.iter().map(|(_, value)| value.clone());
+    let payload_values = payload
+        .into_iter()
+        .flat_map(|payload| form_urlencoded::parse(payload.as_bytes()))
+        .map(|(_, value)| value.into_owned());
+    header_values
+        .chain(payload_values)
+        .filter(|value| !value.is_empty())
+        .map(SecretString::from)
+        .collect()
+}
+
+fn password_refresh_headers(grant: &crate::grant::PasswordGrant) -> Vec<(String, String)> {
+    grant
+        .refresh
+        .as_ref()
+        .map(|refresh| refresh.custom_headers.clone())
+        .unwrap_or_default()
+}
+
+fn password_refresh_payload(grant: &crate::grant::PasswordGrant) -> Option<&str> {
+    grant
+        .refresh
+        .as_ref()
+        .and_then(|refresh| refresh.custom_payload.as_deref())
 }

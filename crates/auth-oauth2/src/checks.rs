@@ -65,6 +65,20 @@ pub(crate) fn check_url(
     Ok((parsed, display))
 }
 
+/// A URL for `Debug` output: without user info, query or fragment, which can carry keys.
+pub(crate) fn shown_url(url: &str) -> String {
+    match Url::parse(url.trim()) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.to_string()
+        }
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
 fn is_loopback(host: &Host<&str>) -> bool {
     match host {
         Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),

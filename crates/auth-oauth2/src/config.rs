@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use auth_core::SecretString;
 
+use crate::checks::shown_url;
 use crate::client_auth::ClientAuth;
 use crate::grant::{Assertion, Grant, JwtBearerGrant, PasswordGrant, RefreshTokenGrant};
 
@@ -189,7 +190,7 @@ impl fmt::Debug for OAuth2Config {
             .map(|(name, _)| name.as_str())
             .collect();
         f.debug_struct("OAuth2Config")
-            .field("token_url", &self.token_url)
+            .field("token_url", &shown_url(&self.token_url))
             .field("grant", &self.grant)
             .field("client_auth", &self.client_auth)
             .field("scopes", &self.scopes)
@@ -275,7 +276,7 @@ impl RefreshConfig {
 impl fmt::Debug for RefreshConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshConfig")
-            .field("refresh_url", &self.refresh_url)
+            .field("refresh_url", &shown_url(&self.refresh_url))
             .field("scopes", &self.scopes)
             .field("client_auth", &self.client_auth)
             .finish_non_exhaustive()

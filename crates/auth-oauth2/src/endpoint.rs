@@ -56,8 +56,11 @@ impl Credential {
             } => {
                 check_name("client_id", client_id)?;
                 check_credential("client_secret", client_secret)?;
-                // Every intermediate form of the secret is wiped when dropped.
-                let mut plain = Zeroizing::new(String::new());
+                // Every intermediate form of the secret is wiped when dropped, and sized for the
+                // worst case (every byte percent-encoded) so it never reallocates.
+                let mut plain = Zeroizing::new(String::with_capacity(
+                    3 * (client_id.len() + client_secret.expose_secret().len()) + 1,
+                ));
                 match encoding {
                     BasicEncoding::FormEncoded => {
                         plain.extend(form_urlencoded::byte_serialize(client_id.as_bytes()));

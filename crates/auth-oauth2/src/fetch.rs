@@ -78,6 +78,7 @@ impl Fetcher {
                             &config.endpoint.display,
                             "jwt-bearer",
                             "the assertion",
+                            self.request_timeout,
                         )
                         .await?
                     }
@@ -163,7 +164,7 @@ impl Fetcher {
         loop {
             attempt += 1;
             // A client assertion is single-use (fresh `jti`): one per attempt.
-            let client_assertion = client_assertion(endpoint, grant).await?;
+            let client_assertion = client_assertion(endpoint, grant, self.request_timeout).await?;
             let mut request_secrets = secrets.clone();
             if let Some(jwt) = &client_assertion {
                 request_secrets.push(jwt.expose_secret());
@@ -186,6 +187,13 @@ impl Fetcher {
             let result = match sent {
                 Ok(Ok(response)) => {
                     span.record("status", response.status().as_u16());
+                    // A rotated refresh token is kept before the rest of the response is
+                    // judged: the server has revoked the old one already.
+                    if let Some(rotated) = response::rotated_refresh_token(&response)
+                        && !matches!(self.config.grant, GrantRequest::ClientCredentials)
+                    {
+                        cache.keep_refresh_token(rotated);
+                    }
                     let context = response::Context {
                         endpoint: &endpoint.display,
                         grant,
@@ -261,13 +269,18 @@ impl Fetcher {
 async fn client_assertion(
     endpoint: &Endpoint,
     grant: &'static str,
+    timeout: Duration,
 ) -> Result<Option<SecretString>, TokenEndpointError> {
     match &endpoint.credential {
-        Credential::Assertion { issuer, .. } => {
-            sign(issuer, &endpoint.display, grant, "the client assertion")
-                .await
-                .map(Some)
-        }
+        Credential::Assertion { issuer, .. } => sign(
+            issuer,
+            &endpoint.display,
+            grant,
+            "the client assertion",
+            timeout,
+        )
+        .await
+        .map(Some),
         _ => Ok(None),
     }
 }
@@ -276,23 +289,32 @@ async fn client_assertion(
 async fn client_assertion(
     _: &Endpoint,
     _: &'static str,
+    _: Duration,
 ) -> Result<Option<SecretString>, TokenEndpointError> {
     Ok(None)
 }
 
 /// Signs an assertion with `issuer` on Tokio's blocking threads: a signer may be a hardware
-/// module or a remote KMS that blocks.
+/// module or a remote KMS that blocks. A signer that takes longer than `timeout` fails the
+/// request (its thread is left to finish on its own).
 #[cfg(feature = "jwt")]
 async fn sign(
     issuer: &auth_jwt_issuer::JwtIssuer,
     endpoint: &str,
     grant: &'static str,
     what: &str,
+    timeout: Duration,
 ) -> Result<SecretString, TokenEndpointError> {
     let issuer = issuer.clone();
-    let signed = tokio::task::spawn_blocking(move || issuer.issue())
+    let signed = tokio::time::timeout(timeout, tokio::task::spawn_blocking(move || issuer.issue()))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|_| {
+            format!(
+                "the signer did not answer within {} s",
+                timeout.as_secs_f64()
+            )
+        })
+        .and_then(|joined| joined.map_err(|e| e.to_string()))
         .and_then(|signed| signed.map_err(|e| e.to_string()));
     signed.map_err(|e| {
         TokenEndpointError::new(

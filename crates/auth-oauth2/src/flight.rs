@@ -84,14 +84,6 @@ impl Flight {
         Join::Start(sender)
     }
 
-    /// Whether a request is in flight.
-    pub(crate) fn is_running(&self) -> bool {
-        self.lock()
-            .inflight
-            .as_ref()
-            .is_some_and(|rx| rx.has_changed().is_ok())
-    }
-
     /// Records the outcome of the request that just finished at `now`, and the penalty it
     /// earns: a permanent failure doubles it from one second up to [`MAX_FAILURE_PENALTY`]; a
     /// transient one with `Retry-After` holds calls off that long; a success clears it.

@@ -141,8 +141,9 @@ impl OAuth2ProviderBuilder {
     }
 
     /// Runs token requests on `runtime` instead of the crate's background thread: a runtime
-    /// that outlives the provider and is always driven (a multi-threaded runtime, say). Tests
-    /// that pause Tokio's clock pass their own runtime here.
+    /// that outlives the provider, is always driven (a multi-threaded runtime, say) and has
+    /// its time driver enabled (`enable_time` or `enable_all`: retries and timeouts need it).
+    /// Tests that pause Tokio's clock pass their own runtime here.
     pub fn runtime(mut self, runtime: tokio::runtime::Handle) -> Self {
         self.executor = Executor::Runtime(runtime);
         self
@@ -319,9 +320,6 @@ impl Inner {
 
     /// Starts a background renewal if none is running (refresh-ahead).
     fn start_ahead(self: &Arc<Self>) {
-        if self.flight.is_running() {
-            return;
-        }
         if let Join::Start(sender) = self.flight.join(self.fetcher.clock.now(), false, || None) {
             tracing::debug!(target: "auth_oauth2", grant = self.grant_name(), "refresh-ahead started");
             if let Err(message) = self.start(sender) {

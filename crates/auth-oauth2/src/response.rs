@@ -117,6 +117,18 @@ pub(crate) fn parse(
     })
 }
 
+/// The refresh token of a successful response, whatever else the response holds or lacks.
+pub(crate) fn rotated_refresh_token(response: &http::Response<Vec<u8>>) -> Option<SecretString> {
+    if !response.status().is_success() || response.body().len() > MAX_RESPONSE_BYTES {
+        return None;
+    }
+    let json: Map<String, Value> = serde_json::from_slice(response.body()).ok()?;
+    match json.get("refresh_token") {
+        Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.as_str())),
+        _ => None,
+    }
+}
+
 /// `expires_in` as an integer, a float or a numeric string; negative becomes zero.
 fn seconds(value: &Value) -> Option<Duration> {
     let secs = match value {

@@ -14,7 +14,7 @@ use super::values::{BasicEncoding, CredentialBearer, Scopes};
 use crate::transport::ReqwestTransport;
 
 fn invalid(message: impl Into<String>) -> Error {
-    Error::invalid_config(format!("[auth]: {}", message.into()))
+    super::shape_error(message.into())
 }
 
 impl OAuth2Record {

@@ -67,16 +67,10 @@ const SHAPES: [Shape; 4] = [
     },
 ];
 
-/// Deserializes a record, telling a missing field from a bad value.
+/// Deserializes the record of a shape the table fits (its fields are present): any error is
+/// a bad value, including a field missing inside a nested table.
 fn read<T: for<'de> Deserialize<'de>>(table: Value) -> Result<T, Misfit> {
-    serde_json::from_value(table).map_err(|e| {
-        let message = e.to_string();
-        if message.starts_with("missing field") {
-            Misfit::Missing(message)
-        } else {
-            Misfit::Invalid(message)
-        }
-    })
+    serde_json::from_value(table).map_err(|e| Misfit::Invalid(e.to_string()))
 }
 
 /// Reads an `[auth]` table into the record of the one shape it fits.

@@ -110,6 +110,15 @@ fn debug_of_configs_hides_secrets() {
     for marker in ["pw-marker", "cs-marker", "hdr-marker", "payload-marker"] {
         assert!(!debug.contains(marker), "{marker} in {debug}");
     }
+    let query = OAuth2Config::client_credentials(
+        "https://u:url-pw-marker@i/t?api_key=url-key-marker",
+        ClientAuth::basic("a", "b"),
+    );
+    let debug = format!("{query:?}");
+    assert!(
+        debug.contains("https://i/t") && !debug.contains("url-"),
+        "{debug}"
+    );
     let refresh = OAuth2Config::refresh_token("https://i/r", "rt-marker")
         .client_auth(ClientAuth::post("a", "post-marker"));
     let debug = format!("{refresh:?}");

@@ -381,6 +381,45 @@ async fn a_rotated_refresh_token_is_kept_even_when_the_access_token_is_unusable(
     assert_eq!(provider.token().await.unwrap().expose_credential(), "t3");
     // rt-2 was revoked when rt-3 was issued: the next refresh must present rt-3.
     assert_eq!(script.last().param("refresh_token"), Some("rt-3"));
+
+    // The same when the access token is missing altogether.
+    let clock = crate::script::clock();
+    let script = Script::new([
+        ok_with_refresh("t1", 60, "rt-2"),
+        Reply::Json(200, r#"{"refresh_token":"rt-3","expires_in":60}"#.into()),
+        ok_with_refresh("t3", 60, "rt-4"),
+    ]);
+    let config = OAuth2Config::refresh_token(TOKEN_URL, "rt-1");
+    let provider = crate::script::provider(config, &script, &clock);
+    provider.token().await.unwrap();
+    clock.advance(Duration::from_secs(61));
+    let err = provider.token().await.unwrap_err();
+    assert!(err.message().contains("has no `access_token`"), "{err}");
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(provider.token().await.unwrap().expose_credential(), "t3");
+    assert_eq!(script.last().param("refresh_token"), Some("rt-3"));
+}
+
+#[tokio::test]
+async fn echoed_custom_header_and_payload_values_are_blanked() {
+    let script = Script::new([Reply::Json(
+        400,
+        r#"{"error":"invalid_request","error_description":"headers X-Api-Key: hdr-marker-1, body tenant=pay-marker-2"}"#
+            .into(),
+    )]);
+    let config = cc()
+        .custom_header("X-Api-Key", "hdr-marker-1")
+        .custom_payload("tenant=pay-marker-2");
+    let err = crate::script::provider(config, &script, &clock())
+        .token()
+        .await
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("invalid_request"), "{text}");
+    assert!(
+        !text.contains("hdr-marker") && !text.contains("pay-marker"),
+        "{text}"
+    );
 }
 
 /// A refresh whose first attempt got no answer (the server rotated the token, the response was
@@ -432,4 +471,44 @@ async fn a_refresh_token_reused_by_a_retry_is_explained_or_recovered_from() {
     clock.advance(Duration::from_secs(61));
     assert_eq!(provider.token().await.unwrap().expose_credential(), "t2");
     assert_eq!(script.last().param("grant_type"), Some("password"));
+}
+
+/// A signer that never answers in time fails the request within the provider's timeout
+/// instead of holding every caller.
+#[cfg(feature = "jwt")]
+#[tokio::test]
+async fn a_signer_that_hangs_fails_within_the_request_timeout() {
+    use auth_jwt_issuer::{Algorithm, JwsSigner};
+
+    #[derive(Debug)]
+    struct Stuck;
+
+    impl JwsSigner for Stuck {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::Es256
+        }
+        fn sign(&self, _: &[u8]) -> auth_core::Result<Vec<u8>> {
+            std::thread::sleep(Duration::from_secs(2));
+            Ok(vec![0; 64])
+        }
+    }
+
+    let script = Script::new([ok("t", 3600)]);
+    let config = OAuth2Config::client_credentials(
+        TOKEN_URL,
+        auth_oauth2::ClientAuth::private_key_jwt("svc", Stuck),
+    );
+    let provider = OAuth2Provider::builder(config, script.clone())
+        .clock(Arc::new(clock()))
+        .retry_policy(RetryPolicy::none())
+        .request_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let err = provider.token().await.unwrap_err();
+    assert!(
+        err.message()
+            .contains("the signer did not answer within 0.2 s"),
+        "{err}"
+    );
+    assert_eq!(script.count(), 0);
 }
