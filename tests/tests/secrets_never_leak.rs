@@ -317,11 +317,20 @@ async fn no_marker_reaches_debug_display_errors_or_tracing() {
         "tracing was captured"
     );
     seen.push(tracing_output.clone());
+    // The Basic client credentials as sent: base64 of `client:secret`, with the secret raw or
+    // form-encoded first (RFC 6749 §2.3.1).
+    let basic_forms: Vec<String> = wire_forms(MARKERS[3])[..3]
+        .iter()
+        .map(|secret| base64::engine::general_purpose::STANDARD.encode(format!("client:{secret}")))
+        .collect();
     for text in &seen {
         for marker in MARKERS {
             for form in wire_forms(marker) {
                 assert!(!text.contains(&form), "{form} leaked into:\n{text}");
             }
+        }
+        for form in &basic_forms {
+            assert!(!text.contains(form), "{form} leaked into:\n{text}");
         }
     }
     // The echoed form parameters and Basic credentials of the short secrets are blanked.

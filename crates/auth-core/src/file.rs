@@ -57,7 +57,7 @@ pub fn read_bounded(
     // not open the file, so a FIFO is refused before `open` could block on it.
     let metadata = std::fs::metadata(path).map_err(io_fail)?;
     check_regular(&metadata, limit).map_err(fail)?;
-    let file = File::open(path).map_err(io_fail)?;
+    let file = open_without_waiting(path).map_err(io_fail)?;
     // The file may have been swapped between the two looks: check what was opened.
     let metadata = file.metadata().map_err(io_fail)?;
     check_regular(&metadata, limit).map_err(fail)?;
@@ -70,6 +70,20 @@ pub fn read_bounded(
         return Err(fail(too_large(limit)));
     }
     Ok(buffer)
+}
+
+/// Opens `path` for reading without ever blocking in `open`: on Unix with `O_NONBLOCK`, so a
+/// path swapped for a FIFO after the first check cannot hang the caller (the second check then
+/// refuses it). A regular file reads the same either way.
+fn open_without_waiting(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 fn check_regular(metadata: &std::fs::Metadata, limit: u64) -> std::result::Result<(), String> {
@@ -144,5 +158,32 @@ mod tests {
         );
         let err = read(&std::env::temp_dir(), 1024).unwrap_err();
         assert!(err.message().contains("(a directory)"), "{err}");
+    }
+
+    /// The race the second check covers: a FIFO in place by the time of `open`. Without
+    /// `O_NONBLOCK` this `open` waits for a writer that never comes.
+    #[cfg(unix)]
+    #[test]
+    fn opening_a_fifo_does_not_wait_for_a_writer() {
+        let path = std::env::temp_dir().join(format!("auth-core-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        if !made.is_ok_and(|status| status.success()) {
+            eprintln!("skipped: `mkfifo` is not available here");
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let opening = path.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(open_without_waiting(&opening).map(|file| file.metadata()));
+        });
+        let opened = rx.recv_timeout(std::time::Duration::from_secs(10));
+        std::fs::remove_file(&path).unwrap();
+        let metadata = opened.expect("open blocked on a FIFO").unwrap().unwrap();
+        assert!(
+            check_regular(&metadata, 1024)
+                .unwrap_err()
+                .contains("(a FIFO)")
+        );
     }
 }

@@ -21,7 +21,10 @@ use crate::replay;
 ///
 /// The `Authorization` header is dropped when a redirect leaves the origin (scheme, host and
 /// port), as reqwest does for sensitive headers; a `401` from that other origin is therefore
-/// returned as it came, and the credential kept.
+/// returned as it came, and the credential kept. Only the final URL of a redirect chain can be
+/// seen, so a chain that leaves the origin and comes back (A → B → A) ends at the credential's
+/// origin without the header: a `401` there is taken as a rejection, which costs one needless
+/// invalidation and one replay, never more.
 ///
 /// ```no_run
 /// # async fn example() -> Result<(), auth_http::Error> {

@@ -6,6 +6,7 @@ use std::fmt;
 
 use auth_core::{Error, Result};
 use auth_oauth2::{MAX_RESPONSE_BYTES, TokenTransport, TransportError, TransportErrorKind};
+use zeroize::Zeroize;
 
 use crate::settings::ClientSettings;
 
@@ -82,12 +83,16 @@ impl TokenTransport for ReqwestTransport {
         {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        // Sized from Content-Length (already bounded above) so the tokens are not left behind
+        // in freed buffers as the body grows; growth past it wipes the old buffer.
+        let expected = response.content_length().unwrap_or(0) as usize;
+        let mut body = Vec::with_capacity(expected);
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                body.zeroize();
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk);
+            append_wiping(&mut body, &chunk);
         }
         let mut out = http::Response::new(body);
         *out.status_mut() = status;
@@ -95,6 +100,19 @@ impl TokenTransport for ReqwestTransport {
         *out.headers_mut() = std::mem::take(response.headers_mut());
         Ok(out)
     }
+}
+
+/// Appends `chunk`, moving to a bigger buffer by hand (and wiping the old one) where `Vec`
+/// would reallocate and leave a copy of the bytes in freed memory.
+fn append_wiping(body: &mut Vec<u8>, chunk: &[u8]) {
+    let needed = body.len() + chunk.len();
+    if needed > body.capacity() {
+        let mut bigger = Vec::with_capacity(needed.max(body.capacity() * 2));
+        bigger.extend_from_slice(body);
+        body.zeroize();
+        *body = bigger;
+    }
+    body.extend_from_slice(chunk);
 }
 
 fn too_large() -> TransportError {
@@ -137,4 +155,24 @@ fn classify(error: reqwest::Error) -> TransportError {
         TransportErrorKind::Other
     };
     TransportError::new(kind, text).with_source(error.without_url())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::append_wiping;
+
+    #[test]
+    fn appending_in_chunks_keeps_every_byte_in_order() {
+        for start_capacity in [0, 1, 5, 64] {
+            let mut body = Vec::with_capacity(start_capacity);
+            let mut expected = Vec::new();
+            for i in 0..50u8 {
+                let chunk: Vec<u8> = (0..i % 7).map(|j| i.wrapping_mul(j)).collect();
+                append_wiping(&mut body, &chunk);
+                expected.extend_from_slice(&chunk);
+                assert!(body.capacity() >= body.len());
+            }
+            assert_eq!(body, expected, "start capacity {start_capacity}");
+        }
+    }
 }

@@ -161,7 +161,8 @@ impl JwtIssuer {
             .checked_add(Duration::from_secs(exp))
             .ok_or_else(out_of_range)?;
         // The per-token claims between the fixed head and tail: `exp`, `nbf`, `iat`, `jti`.
-        let mut payload = Vec::with_capacity(self.fixed.claims_head.len() + self.fixed.claims_tail.len() + 96);
+        let mut payload =
+            Vec::with_capacity(self.fixed.claims_head.len() + self.fixed.claims_tail.len() + 96);
         payload.extend_from_slice(&self.fixed.claims_head);
         payload.extend_from_slice(b"\"exp\":");
         payload.extend_from_slice(exp.to_string().as_bytes());

@@ -12,6 +12,12 @@
 //! Tools write far less: OpenSSL 2 048 iterations, Java keytool 10 000 (100 000 for a legacy
 //! MAC), OpenSSL's scrypt N = 2^14, r = 8, p = 1 (16 MiB). At the limits a derivation takes
 //! about a second on one core.
+//!
+//! The one thing the walk cannot see is a key bag inside an *encrypted* part of a PKCS#12
+//! keystore: it is readable only after that part is decrypted with the store password. The
+//! keystore reader bounds those itself (1 000 000 iterations; scrypt 1 GiB with `p` at most
+//! 16), and reaching them needs the password, so a file from someone who does not know it
+//! stops at the outer layer, whose cost is checked here.
 
 use auth_core::{Error, Result};
 
@@ -86,6 +92,10 @@ pub(crate) fn check_all(der: &[u8], origin: &str) -> Result<()> {
 }
 
 fn walk(mut input: &[u8], origin: &str, depth: u8) -> Result<()> {
+    // Past this depth the walk stops rather than refusing: a keystore's certificates nest deep
+    // inside their bags, while the algorithm identifiers a reader derives keys from sit at
+    // fixed places well above it (the `kdf_limits` and keystore tests reach them all), and no
+    // reader looks for them anywhere else.
     if depth > MAX_DEPTH {
         return Ok(());
     }
@@ -313,6 +323,8 @@ pub(crate) mod tests {
 
     #[test]
     fn garbage_and_deep_nesting_do_not_panic() {
+        // Deep nesting is not refused, only not walked (see `walk`): what matters is that 200
+        // levels neither overflow the stack nor take long.
         let mut deep = seq(&[]);
         for _ in 0..200 {
             deep = seq(&[deep]);

@@ -5,11 +5,18 @@ use zeroize::Zeroizing;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// The exact length of [`encode`]'s output: the two armour lines (`-----BEGIN ` and `-----\n`
+/// are 17 bytes around the label, `-----END ` and `-----\n` 15), the base64 text, and one
+/// newline per line of it.
+fn encoded_len(label: &str, der_len: usize) -> usize {
+    let base64_len = der_len.div_ceil(3) * 4;
+    let lines = base64_len.div_ceil(64);
+    2 * label.len() + 17 + 15 + base64_len + lines
+}
+
 /// `-----BEGIN {label}-----`, base64 of `der` in 64-character lines, `-----END {label}-----`.
 pub(crate) fn encode(label: &str, der: &[u8]) -> Zeroizing<String> {
-    let encoded_len = der.len().div_ceil(3) * 4;
-    let lines = encoded_len.div_ceil(64);
-    let capacity = 2 * (label.len() + 17) + encoded_len + lines;
+    let capacity = encoded_len(label, der.len());
     let mut out = Zeroizing::new(String::with_capacity(capacity));
     out.push_str("-----BEGIN ");
     out.push_str(label);
@@ -64,8 +71,9 @@ mod tests {
                 pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
             );
             assert_eq!(ours.as_str(), theirs, "{len} bytes");
-            let capacity = ours.capacity();
-            assert!(ours.len() <= capacity);
+            // Sized exactly, so the buffer never reallocated (which would leave an unwiped
+            // copy of the key behind).
+            assert_eq!(ours.len(), encoded_len("PRIVATE KEY", len), "{len} bytes");
         }
     }
 }

@@ -18,6 +18,13 @@ use crate::{PrivateKey, kdf_limits, read_key_file, separate_key_password};
 /// The key-derivation and MAC costs the file asks for are checked against this crate's limits
 /// ([`MAX_KDF_ITERATIONS`](crate::MAX_KDF_ITERATIONS),
 /// [`MAX_SCRYPT_WORK_BYTES`](crate::MAX_SCRYPT_WORK_BYTES)) before anything is derived.
+///
+/// What the walk cannot see: key bags inside an *encrypted* part of the keystore are readable
+/// only after that part is decrypted with the store password (whose own cost was checked).
+/// Their costs are bounded by the keystore reader, not by these limits: at most 1 000 000
+/// iterations, and scrypt at most 1 GiB (`128·N·r`) with `p` at most 16. Reaching them needs the
+/// store password, so a file from someone who does not know it stops at the cheap, checked
+/// outer layer.
 pub struct Pkcs12Store {
     store: KeyStore,
     origin: String,

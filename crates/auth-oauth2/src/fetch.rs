@@ -18,6 +18,7 @@ use crate::request::{self, Step};
 use crate::response::{self, TokenResponse};
 use crate::retry::RetryPolicy;
 use crate::transport::{TokenTransport, TransportErrorKind};
+use zeroize::Zeroize;
 
 pub(crate) type Outcome = Result<auth_core::Token, TokenEndpointError>;
 
@@ -200,7 +201,10 @@ impl Fetcher {
                         secrets: &request_secrets,
                         now: self.clock.now(),
                     };
-                    response::parse(&response, &context)
+                    let parsed = response::parse(&response, &context);
+                    // The body held the tokens; its bytes are wiped rather than just freed.
+                    response.into_body().zeroize();
+                    parsed
                 }
                 Ok(Err(error)) => Err(TokenEndpointError::new(
                     &endpoint.display,
