@@ -332,3 +332,35 @@ fn load_errors_are_distinct_and_actionable() {
         "{err}"
     );
 }
+
+/// Files OpenSSL writes with 2 000 000 iterations (twice the limit), with the right passwords:
+/// had the derivation run, they would load. Each is refused naming the count and the limit.
+#[test]
+fn openssl_files_asking_too_many_iterations_are_refused_before_any_work() {
+    for (file, what) in [
+        ("rsa-pbes2-2m-iter.pem", "PBKDF2"),
+        ("rsa-pbe-sha1-3des-2m-iter.pem", "PKCS#12 key-derivation"),
+    ] {
+        let err = build_error(Algorithm::Rs256, file, Some("keypass"));
+        assert_eq!(err.kind(), ErrorKind::KeyMaterial);
+        assert!(
+            err.message().contains(&format!(
+                "asks for 2000000 {what} iterations, over the limit of 1000000"
+            )),
+            "{file}: {err}"
+        );
+    }
+    // One whose MAC asks for 2 000 000 iterations too, and one whose MAC asks for a single
+    // iteration while its key and certificate bags ask for 2 000 000.
+    for file in ["rsa-openssl3-2m-iter.p12", "rsa-openssl3-2m-iter-mac-1.p12"] {
+        let err =
+            SigningKey::from_pkcs12_file(Algorithm::Rs256, key(file), "storepass", "signer", None)
+                .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::KeyMaterial);
+        assert!(
+            err.message().contains("asks for 2000000")
+                && err.message().contains("over the limit of 1000000"),
+            "{file}: {err}"
+        );
+    }
+}

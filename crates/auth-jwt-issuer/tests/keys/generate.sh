@@ -45,6 +45,13 @@ openssl req -x509 -new -key rsa.pem -subj "$subj" -days 36500 -out "$work/rsa.cr
 openssl pkcs12 -export -inkey rsa.pem -in "$work/rsa.crt" -name Signer -passout pass:storepass -out rsa-openssl3.p12
 openssl pkcs12 -export -legacy -inkey rsa.pem -in "$work/rsa.crt" -name Signer -passout pass:storepass -out rsa-openssl-legacy.p12
 
+# Hostile costs: 2 000 000 iterations, twice the limit auth-keys accepts (with -nomaciter the
+# MAC asks for one iteration and only the bags ask for too many).
+openssl pkcs8 -topk8 -in rsa.pem -v2 aes-256-cbc -iter 2000000 -passout pass:keypass -out rsa-pbes2-2m-iter.pem
+openssl pkcs8 -topk8 -in rsa.pem -v1 PBE-SHA1-3DES -iter 2000000 -passout pass:keypass -out rsa-pbe-sha1-3des-2m-iter.pem
+openssl pkcs12 -export -iter 2000000 -inkey rsa.pem -in "$work/rsa.crt" -name Signer -passout pass:storepass -out rsa-openssl3-2m-iter.p12
+openssl pkcs12 -export -iter 2000000 -nomaciter -inkey rsa.pem -in "$work/rsa.crt" -name Signer -passout pass:storepass -out rsa-openssl3-2m-iter-mac-1.p12
+
 # Too small for RS256.
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa-1024.pem
 
