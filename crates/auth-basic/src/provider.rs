@@ -24,7 +24,7 @@ impl BasicProvider {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) when the username is
+    /// [`auth_core::ErrorKind::InvalidConfig`] when the username is
     /// empty, holds a `:` (RFC 7617 §2 forbids it: the server splits at the first colon), or
     /// when either part holds a control character (CR, LF, NUL, ...). An empty password is
     /// allowed.

@@ -34,7 +34,7 @@ impl BearerProvider {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) when the token is
+    /// [`auth_core::ErrorKind::InvalidConfig`] when the token is
     /// empty or holds a character a bearer token cannot hold (CR, LF and other control
     /// characters, whitespace, non-ASCII).
     pub fn new(token: impl Into<SecretString>) -> Result<Self> {
@@ -48,7 +48,7 @@ impl BearerProvider {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) when the variable is
+    /// [`auth_core::ErrorKind::InvalidConfig`] when the variable is
     /// not set, is not valid Unicode, or holds an invalid token.
     pub fn from_env(var: &str) -> Result<Self> {
         let value = match std::env::var(var) {
@@ -98,7 +98,7 @@ impl BearerProvider {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) when the file cannot
+    /// [`auth_core::ErrorKind::InvalidConfig`] when the file cannot
     /// be read, is not a regular file, is larger than 64 KiB or holds an invalid token. The
     /// same errors can come from a later [`token`](AuthProvider::token) call when the file
     /// stays bad longer than the grace period; the next call after it is fixed recovers.

@@ -115,8 +115,8 @@ impl ClientSettings {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for a zero timeout or
-    /// bad TLS settings; [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) for a
+    /// [`auth_core::ErrorKind::InvalidConfig`] for a zero timeout or
+    /// bad TLS settings; [`auth_core::ErrorKind::KeyMaterial`] for a
     /// client key or keystore that cannot be read.
     pub fn apply(&self, mut builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
         if self.connect_timeout.is_zero() || self.request_timeout.is_zero() {

@@ -104,8 +104,8 @@ impl SecureSocket {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) or
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) naming the file and the
+    /// [`auth_core::ErrorKind::InvalidConfig`] or
+    /// [`auth_core::ErrorKind::KeyMaterial`] naming the file and the
     /// problem: unreadable, too large, not a regular file, wrong password, no certificate, no
     /// key.
     pub fn apply(&self, mut builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {

@@ -38,8 +38,8 @@ impl ReqwestTransport {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for a zero timeout or
-    /// bad TLS settings; [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) for a
+    /// [`auth_core::ErrorKind::InvalidConfig`] for a zero timeout or
+    /// bad TLS settings; [`auth_core::ErrorKind::KeyMaterial`] for a
     /// client key that cannot be read.
     pub fn new(settings: &ClientSettings) -> Result<Self> {
         let builder = settings

@@ -306,7 +306,7 @@ impl IssuerBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for a missing signer,
+    /// [`auth_core::ErrorKind::InvalidConfig`] for a missing signer,
     /// a custom claim that reuses a registered name, a control character in a claim string, or
     /// a lifetime outside 1 s to one year.
     pub fn build(self) -> Result<JwtIssuer> {

@@ -38,9 +38,9 @@ impl SigningKey {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) when the key does not fit
+    /// [`auth_core::ErrorKind::KeyMaterial`] when the key does not fit
     /// the algorithm or the crypto library refuses it;
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for
+    /// [`auth_core::ErrorKind::InvalidConfig`] for
     /// [`Algorithm::None`] (use [`unsigned`](Self::unsigned)).
     pub fn new(algorithm: Algorithm, key: &PrivateKey) -> Result<Self> {
         Self::with_backend(algorithm, key, Backend::default())
@@ -70,7 +70,7 @@ impl SigningKey {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) when the file cannot be
+    /// [`auth_core::ErrorKind::KeyMaterial`] when the file cannot be
     /// read, decrypted or used with the algorithm; messages name the file, never the password.
     pub fn from_file(
         algorithm: Algorithm,
@@ -123,7 +123,7 @@ impl SigningKey {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) for a non-HMAC algorithm or
+    /// [`auth_core::ErrorKind::KeyMaterial`] for a non-HMAC algorithm or
     /// a short secret.
     pub fn hmac(algorithm: Algorithm, secret: impl Into<SecretString>) -> Result<Self> {
         let secret = secret.into();

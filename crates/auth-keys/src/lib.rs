@@ -92,7 +92,7 @@ impl PrivateKey {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) naming `origin`: not a
+    /// [`auth_core::ErrorKind::KeyMaterial`] naming `origin`: not a
     /// private key, an unsupported algorithm or curve, encrypted without a password, a wrong
     /// password, an unsupported or too costly encryption scheme, or a format whose feature is
     /// off.

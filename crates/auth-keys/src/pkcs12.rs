@@ -44,7 +44,7 @@ impl Pkcs12Store {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial): the file cannot be read,
+    /// [`auth_core::ErrorKind::KeyMaterial`]: the file cannot be read,
     /// the password is wrong, the scheme is unsupported or too costly.
     pub fn open(path: impl AsRef<Path>, password: &SecretString, what: &str) -> Result<Self> {
         let path = path.as_ref();
@@ -78,7 +78,7 @@ impl Pkcs12Store {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) when the alias is missing
+    /// [`auth_core::ErrorKind::KeyMaterial`] when the alias is missing
     /// (the message lists the aliases present), names a certificate or secret-key entry, or
     /// holds a key that cannot be used.
     pub fn private_key(&self, alias: &str) -> Result<PrivateKey> {
@@ -123,7 +123,7 @@ impl Pkcs12Store {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) when the store holds no
+    /// [`auth_core::ErrorKind::KeyMaterial`] when the store holds no
     /// private key, or a key without its certificate.
     pub fn identity(&self) -> Result<(PrivateKey, Vec<Vec<u8>>)> {
         let origin = &self.origin;

@@ -153,11 +153,11 @@ impl OAuth2ProviderBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) for a bad URL, a
+    /// [`auth_core::ErrorKind::InvalidConfig`] for a bad URL, a
     /// plain-http URL to a non-loopback host without `allow_insecure_http`, an empty or
     /// CR/LF-carrying credential, a bad custom header or payload, a client credentials grant
     /// without client authentication, a lifetime outside zero to one year;
-    /// [`ErrorKind::KeyMaterial`](auth_core::ErrorKind::KeyMaterial) for an assertion key that
+    /// [`auth_core::ErrorKind::KeyMaterial`] for an assertion key that
     /// cannot be used.
     pub fn build(self) -> Result<OAuth2Provider> {
         if let Some(fraction) = self.refresh_ahead

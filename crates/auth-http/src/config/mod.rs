@@ -50,7 +50,7 @@ impl AuthConfig {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) when the table fits no
+    /// [`auth_core::ErrorKind::InvalidConfig`] when the table fits no
     /// shape (the message lists, per shape, what was extra or missing) or holds a bad value.
     pub fn from_value(value: Value) -> Result<Self> {
         let Value::Object(table) = value else {
@@ -178,7 +178,7 @@ impl ClientFileConfig {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfig`](auth_core::ErrorKind::InvalidConfig) saying which field is
+    /// [`auth_core::ErrorKind::InvalidConfig`] saying which field is
     /// wrong and why.
     pub fn from_toml_str(text: &str) -> Result<Self> {
         // The message and the line, not toml's snippet of the file, which could show a secret.
