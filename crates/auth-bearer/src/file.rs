@@ -164,15 +164,7 @@ impl FileSource {
             // Not due, or someone else is checking: the token we have is as good as theirs.
             return inner.current().ok_or_else(|| inner.failed_for_good());
         }
-        let checked = Arc::clone(inner);
-        // The flag is cleared where the check runs: a caller dropped while waiting for it
-        // (a timeout, say) does not leave it set, which would stop every later check.
-        run_blocking(move || {
-            let outcome = checked.check(now);
-            checked.checking.store(false, Ordering::Release);
-            outcome
-        })
-        .await
+        run_blocking(check_task(CheckInProgress(Arc::clone(inner)), now)).await
     }
 
     /// A 401 for the current token: check and re-read the file on the next call, even if its
@@ -267,15 +259,33 @@ impl Inner {
     }
 }
 
+/// The right to check the file, held by one check at a time; dropping it clears the flag.
+struct CheckInProgress(Arc<Inner>);
+
+impl Drop for CheckInProgress {
+    fn drop(&mut self) {
+        self.0.checking.store(false, Ordering::Release);
+    }
+}
+
+/// The blocking check, owning its [`CheckInProgress`]. The flag is cleared however the task
+/// ends: run to the end, panicked, or dropped unrun (Tokio drops queued blocking tasks when its
+/// runtime shuts down) — and not by the caller, who may be dropped while waiting (a timeout,
+/// say) while the check still runs. A flag left set would stop every later check for good.
+fn check_task(held: CheckInProgress, now: SystemTime) -> impl FnOnce() -> Result<Token> + Send {
+    move || held.0.check(now)
+}
+
 /// Runs `work` on Tokio's blocking threads when a Tokio runtime is current, inline otherwise
 /// (a caller on another executor, or none, is allowed to block).
 async fn run_blocking(work: impl FnOnce() -> Result<Token> + Send + 'static) -> Result<Token> {
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => runtime.spawn_blocking(work).await.unwrap_or_else(|e| {
-            Err(Error::other(format!(
-                "the check of the bearer token file did not finish ({e}); the runtime is \
-                 shutting down"
-            )))
+            Err(Error::other(if e.is_panic() {
+                "the check of the bearer token file panicked; it is tried again at the next call"
+            } else {
+                "the check of the bearer token file did not run: the runtime is shutting down"
+            }))
         }),
         Err(_) => work(),
     }
@@ -518,6 +528,29 @@ mod tests {
         assert_eq!(token, "second");
         write(&path, "third");
         assert_eq!(source.token().await.unwrap().expose_credential(), "third");
+    }
+
+    #[test]
+    fn a_check_task_clears_the_flag_whether_run_or_dropped_unrun() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        write(&path, "first");
+        let clock = ManualClock::starting_now();
+        let source = FileSource::open(path.clone(), options(&clock, 0)).unwrap();
+        let flag = || source.inner.checking.load(Ordering::Acquire);
+        let held = || {
+            source.inner.checking.store(true, Ordering::Release);
+            CheckInProgress(Arc::clone(&source.inner))
+        };
+        // Dropped unrun, as Tokio drops a queued blocking task when its runtime shuts down.
+        let task = check_task(held(), clock.now());
+        assert!(flag());
+        drop(task);
+        assert!(!flag(), "a task dropped unrun left the flag set");
+        // Run to the end.
+        let task = check_task(held(), clock.now());
+        assert_eq!(task().unwrap().expose_credential(), "first");
+        assert!(!flag(), "a finished task left the flag set");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fmt;
 
 use auth_core::{Error, Result};
 use auth_oauth2::{MAX_RESPONSE_BYTES, TokenTransport, TransportError, TransportErrorKind};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::settings::ClientSettings;
 
@@ -84,17 +84,18 @@ impl TokenTransport for ReqwestTransport {
             return Err(too_large());
         }
         // Sized from Content-Length (already bounded above) so the tokens are not left behind
-        // in freed buffers as the body grows; growth past it wipes the old buffer.
+        // in freed buffers as the body grows; growth past it wipes the old buffer, and a body
+        // abandoned midway (a read error, a too-large body, this future dropped by a timeout)
+        // is wiped too.
         let expected = response.content_length().unwrap_or(0) as usize;
-        let mut body = Vec::with_capacity(expected);
+        let mut body = Zeroizing::new(Vec::with_capacity(expected));
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                body.zeroize();
                 return Err(too_large());
             }
             append_wiping(&mut body, &chunk);
         }
-        let mut out = http::Response::new(body);
+        let mut out = http::Response::new(std::mem::take(&mut *body));
         *out.status_mut() = status;
         *out.version_mut() = response.version();
         *out.headers_mut() = std::mem::take(response.headers_mut());

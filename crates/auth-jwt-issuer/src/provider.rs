@@ -7,7 +7,7 @@ use auth_core::cache::{CachedToken, TokenCell};
 use auth_core::{AuthProvider, Result, Token, async_trait};
 
 use crate::issuer::JwtIssuer;
-use crate::turn::Turns;
+use crate::turn::{Turns, Waited};
 
 /// The default time before `exp` at which a cached token is replaced by a fresh one.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -20,8 +20,11 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 /// issued ahead of expiry. Readers of a cached token take no lock.
 ///
 /// The caller that finds the token stale signs the next one on its own task; callers arriving
-/// meanwhile wait for that token without blocking their threads. A signer that blocks (a remote
-/// KMS, say) therefore holds one thread for one round trip per token lifetime.
+/// meanwhile wait for that token (or share its error) without blocking their threads. The
+/// signature runs on that caller's thread — an async worker, since this crate has no runtime of
+/// its own to move it to — so a signer that blocks (a remote KMS, say) holds one worker for one
+/// round trip per token lifetime. On a current-thread runtime that stalls the whole runtime for
+/// that round trip; use a multi-thread runtime with such a signer.
 ///
 /// ```
 /// use auth_core::AuthProvider;
@@ -115,13 +118,17 @@ impl AuthProvider for JwtProvider {
         if let Some(token) = self.fresh_cached(now) {
             return Ok(token);
         }
-        // One caller signs; the others wait for its token without blocking their threads.
+        // One caller signs; the others wait for its token (or its error) without blocking
+        // their threads.
         let clock = self.issuer.clock();
-        let _turn = match self.turns.take(|| self.fresh_cached(clock.now())).await {
+        let turn = match self.turns.take(|| self.fresh_cached(clock.now())).await {
             Ok(turn) => turn,
-            Err(token) => return Ok(token),
+            Err(Waited::Done(token)) => return Ok(token),
+            Err(Waited::Failed(error)) => return Err(error),
         };
-        let cached = self.issue(self.issuer.clock().now())?;
+        let cached = self
+            .issue(self.issuer.clock().now())
+            .inspect_err(|error| turn.failed(error))?;
         let token = cached.token().clone();
         self.cached.set(Some(cached));
         Ok(token)

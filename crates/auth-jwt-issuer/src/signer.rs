@@ -48,8 +48,9 @@ use crate::algorithm::Algorithm;
 /// whose interfaces (PKCS#11, TPM) are synchronous. A signature is needed only when a token is
 /// issued, never for each request that reuses it, so a remote signer that blocks for a network
 /// round trip costs one blocked thread per renewal: `JwtProvider` signs on the task of the one
-/// caller that found its token stale (the others wait without blocking), and `auth-oauth2`
-/// signs its assertions on Tokio's blocking threads, within its request timeout.
+/// caller that found its token stale (the others wait without blocking; on a current-thread
+/// runtime the whole runtime waits), and `auth-oauth2` signs its assertions on Tokio's blocking
+/// threads, within its request timeout.
 pub trait JwsSigner: Send + Sync + fmt::Debug {
     /// The `alg` the signature is made with. [`Algorithm::None`] signs nothing (an unsecured
     /// JWT, `header.payload.`); only [`SigningKey::unsigned`](crate::SigningKey::unsigned)

@@ -164,13 +164,6 @@ impl Fetcher {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            // A client assertion is single-use (fresh `jti`): one per attempt.
-            let client_assertion = client_assertion(endpoint, grant, self.request_timeout).await?;
-            let mut request_secrets = secrets.clone();
-            if let Some(jwt) = &client_assertion {
-                request_secrets.push(jwt.expose_secret());
-            }
-            let request = request::build(endpoint, step, client_assertion.as_ref())?;
             let span = tracing::info_span!(
                 target: "auth_oauth2",
                 "oauth2.token_request",
@@ -182,51 +175,9 @@ impl Fetcher {
                 latency_ms = tracing::field::Empty,
             );
             let started = Instant::now();
-            let sent = tokio::time::timeout(self.request_timeout, transport.send(request))
-                .instrument(span.clone())
+            let result = self
+                .attempt(endpoint, step, transport, &secrets, cache, &span)
                 .await;
-            let result = match sent {
-                Ok(Ok(response)) => {
-                    span.record("status", response.status().as_u16());
-                    // A rotated refresh token is kept before the rest of the response is
-                    // judged: the server has revoked the old one already.
-                    if let Some(rotated) = response::rotated_refresh_token(&response)
-                        && !matches!(self.config.grant, GrantRequest::ClientCredentials)
-                    {
-                        cache.keep_refresh_token(rotated);
-                    }
-                    let context = response::Context {
-                        endpoint: &endpoint.display,
-                        grant,
-                        secrets: &request_secrets,
-                        now: self.clock.now(),
-                    };
-                    let parsed = response::parse(&response, &context);
-                    // The body held the tokens; its bytes are wiped rather than just freed.
-                    response.into_body().zeroize();
-                    parsed
-                }
-                Ok(Err(error)) => Err(TokenEndpointError::new(
-                    &endpoint.display,
-                    grant,
-                    // A custom transport's message is not ours to trust: clean it like a body.
-                    Problem::Transport(
-                        error.kind(),
-                        sanitize(error.message(), &request_secrets, 300),
-                    ),
-                )),
-                Err(_) => Err(TokenEndpointError::new(
-                    &endpoint.display,
-                    grant,
-                    Problem::Transport(
-                        TransportErrorKind::Timeout,
-                        format!(
-                            "no response within {} s (the provider's request timeout)",
-                            self.request_timeout.as_secs_f64()
-                        ),
-                    ),
-                )),
-            };
             span.record("latency_ms", started.elapsed().as_millis() as u64);
             match result {
                 Ok(response) => {
@@ -266,6 +217,70 @@ impl Fetcher {
             }
         }
     }
+
+    /// One attempt: signs a client assertion if the client uses one, sends the request within
+    /// the request timeout, and reads the response.
+    async fn attempt(
+        &self,
+        endpoint: &Endpoint,
+        step: &Step<'_>,
+        transport: &Arc<dyn TokenTransport>,
+        secrets: &[&str],
+        cache: &TokenCache,
+        span: &tracing::Span,
+    ) -> Result<TokenResponse, TokenEndpointError> {
+        let grant = step.grant_name();
+        // A client assertion is single-use (fresh `jti`): one per attempt. A signer that does
+        // not answer in time fails the attempt as a transient error, so it is retried.
+        let client_assertion = client_assertion(endpoint, grant, self.request_timeout).await?;
+        let mut request_secrets = secrets.to_vec();
+        if let Some(jwt) = &client_assertion {
+            request_secrets.push(jwt.expose_secret());
+        }
+        let request = request::build(endpoint, step, client_assertion.as_ref())?;
+        let sent = tokio::time::timeout(self.request_timeout, transport.send(request))
+            .instrument(span.clone())
+            .await;
+        match sent {
+            Ok(Ok(response)) => {
+                span.record("status", response.status().as_u16());
+                let context = response::Context {
+                    endpoint: &endpoint.display,
+                    grant,
+                    secrets: &request_secrets,
+                    now: self.clock.now(),
+                };
+                let parsed = response::parse(&response, &context, |rotated| {
+                    if !matches!(self.config.grant, GrantRequest::ClientCredentials) {
+                        cache.keep_refresh_token(rotated);
+                    }
+                });
+                // The body held the tokens; its bytes are wiped rather than just freed.
+                response.into_body().zeroize();
+                parsed
+            }
+            Ok(Err(error)) => Err(TokenEndpointError::new(
+                &endpoint.display,
+                grant,
+                // A custom transport's message is not ours to trust: clean it like a body.
+                Problem::Transport(
+                    error.kind(),
+                    sanitize(error.message(), &request_secrets, 300),
+                ),
+            )),
+            Err(_) => Err(TokenEndpointError::new(
+                &endpoint.display,
+                grant,
+                Problem::Transport(
+                    TransportErrorKind::Timeout,
+                    format!(
+                        "no response within {} s (the provider's request timeout)",
+                        self.request_timeout.as_secs_f64()
+                    ),
+                ),
+            )),
+        }
+    }
 }
 
 /// The client assertion for one request, when the client authenticates with one.
@@ -300,7 +315,8 @@ async fn client_assertion(
 
 /// Signs an assertion with `issuer` on Tokio's blocking threads: a signer may be a hardware
 /// module or a remote KMS that blocks. A signer that takes longer than `timeout` fails the
-/// request (its thread is left to finish on its own).
+/// attempt with a transient error, retried like a network failure (its thread is left to
+/// finish on its own); a signer's own error keeps its kind and retryability.
 #[cfg(feature = "jwt")]
 async fn sign(
     issuer: &auth_jwt_issuer::JwtIssuer,
@@ -310,21 +326,25 @@ async fn sign(
     timeout: Duration,
 ) -> Result<SecretString, TokenEndpointError> {
     let issuer = issuer.clone();
-    let signed = tokio::time::timeout(timeout, tokio::task::spawn_blocking(move || issuer.issue()))
-        .await
-        .map_err(|_| {
-            format!(
-                "the signer did not answer within {} s",
-                timeout.as_secs_f64()
-            )
-        })
-        .and_then(|joined| joined.map_err(|e| e.to_string()))
-        .and_then(|signed| signed.map_err(|e| e.to_string()));
-    signed.map_err(|e| {
-        TokenEndpointError::new(
-            endpoint,
-            grant,
-            Problem::Internal(format!("could not sign {what} ({e})")),
-        )
-    })
+    let problem =
+        match tokio::time::timeout(timeout, tokio::task::spawn_blocking(move || issuer.issue()))
+            .await
+        {
+            Ok(Ok(Ok(signed))) => return Ok(signed),
+            Ok(Ok(Err(error))) => Problem::Signer(
+                error.kind(),
+                error.is_retryable(),
+                format!("could not sign {what} ({})", error.message()),
+            ),
+            Ok(Err(_)) => Problem::Internal(format!("could not sign {what} (the signer panicked)")),
+            Err(_) => Problem::Signer(
+                auth_core::ErrorKind::Transport,
+                true,
+                format!(
+                    "could not sign {what} (the signer did not answer within {} s)",
+                    timeout.as_secs_f64()
+                ),
+            ),
+        };
+    Err(TokenEndpointError::new(endpoint, grant, problem))
 }

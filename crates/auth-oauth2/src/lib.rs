@@ -58,7 +58,9 @@ pub mod fuzzing {
             secrets: &["fuzz-secret"],
             now: std::time::SystemTime::UNIX_EPOCH,
         };
-        match crate::response::parse(&response, &context) {
+        // A rotated refresh token handed on is never empty.
+        let keep_rotated = |rotated: auth_core::SecretString| assert!(!rotated.is_empty());
+        match crate::response::parse(&response, &context, keep_rotated) {
             Ok(parsed) => {
                 // A usable token response must hold a non-empty access token.
                 assert!(!parsed.access_token.is_empty());

@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use auth_core::SecretString;
 use serde_json::{Map, Value};
+use zeroize::Zeroize;
 
 use crate::config::MAX_TOKEN_LIFETIME;
 use crate::error::{Problem, TokenEndpointError};
@@ -33,9 +34,34 @@ impl Context<'_> {
     }
 }
 
+/// A parsed JSON body whose top-level strings (the tokens among them) are wiped when dropped.
+struct WipedJson(Map<String, Value>);
+
+impl Drop for WipedJson {
+    fn drop(&mut self) {
+        for value in self.0.values_mut() {
+            if let Value::String(text) = value {
+                text.zeroize();
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for WipedJson {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// Reads a response. The refresh token of a successful response is handed to `keep_rotated`
+/// before anything else is judged: a server that rotates refresh tokens has revoked the old
+/// one already, even if the rest of the response is unusable.
 pub(crate) fn parse(
     response: &http::Response<Vec<u8>>,
     context: &Context<'_>,
+    keep_rotated: impl FnOnce(SecretString),
 ) -> Result<TokenResponse, TokenEndpointError> {
     let status = response.status();
     let body = response.body();
@@ -54,7 +80,7 @@ pub(crate) fn parse(
             )))
             .with_status(status.as_u16()));
     }
-    let json: Option<Map<String, Value>> = serde_json::from_slice(body).ok();
+    let json: Option<WipedJson> = serde_json::from_slice(body).ok().map(WipedJson);
 
     if !status.is_success() {
         let err = TokenEndpointError::from_status(context.endpoint, context.grant, status.as_u16())
@@ -87,6 +113,13 @@ pub(crate) fn parse(
             body.len()
         ))));
     };
+    let refresh_token = match json.get("refresh_token") {
+        Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.as_str())),
+        _ => None,
+    };
+    if let Some(rotated) = &refresh_token {
+        keep_rotated(rotated.clone());
+    }
     let access_token = match json.get("access_token") {
         Some(Value::String(token)) if !token.is_empty() => SecretString::from(token.as_str()),
         Some(Value::String(_)) => {
@@ -106,27 +139,11 @@ pub(crate) fn parse(
             )));
         }
     };
-    let refresh_token = match json.get("refresh_token") {
-        Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.as_str())),
-        _ => None,
-    };
     Ok(TokenResponse {
         access_token,
         expires_in: json.get("expires_in").and_then(seconds),
         refresh_token,
     })
-}
-
-/// The refresh token of a successful response, whatever else the response holds or lacks.
-pub(crate) fn rotated_refresh_token(response: &http::Response<Vec<u8>>) -> Option<SecretString> {
-    if !response.status().is_success() || response.body().len() > MAX_RESPONSE_BYTES {
-        return None;
-    }
-    let json: Map<String, Value> = serde_json::from_slice(response.body()).ok()?;
-    match json.get("refresh_token") {
-        Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.as_str())),
-        _ => None,
-    }
 }
 
 /// `expires_in` as an integer, a float or a numeric string; negative becomes zero.
@@ -202,7 +219,7 @@ mod tests {
             (r#"{"access_token":"t","expires_in":"soon"}"#, None),
             (r#"{"access_token":"t"}"#, None),
         ] {
-            let parsed = parse(&response(200, json), &context()).unwrap();
+            let parsed = parse(&response(200, json), &context(), drop).unwrap();
             assert_eq!(
                 parsed.expires_in.map(|d| d.as_secs_f64()),
                 expected,
@@ -223,7 +240,7 @@ mod tests {
             (r#"{"access_token":null}"#, "is a JSON null"),
             (r#"{"access_token":""}"#, "is empty"),
         ] {
-            let err = parse(&response(200, body), &context()).err().unwrap();
+            let err = parse(&response(200, body), &context(), drop).err().unwrap();
             assert!(err.to_string().contains(expected), "{err}");
             assert!(!err.to_string().contains("oops"));
         }
@@ -236,7 +253,7 @@ mod tests {
             r#"{"error":"invalid_client","error_description":"secret the-client-secret is wrong","error_uri":"https://idp/doc"}"#,
         );
         r.headers_mut().insert("retry-after", "7".parse().unwrap());
-        let err = parse(&r, &context()).err().unwrap();
+        let err = parse(&r, &context(), drop).err().unwrap();
         assert_eq!(err.status(), Some(400));
         assert_eq!(err.oauth_error(), Some("invalid_client"));
         assert_eq!(err.description(), Some("secret [redacted] is wrong"));
@@ -248,7 +265,7 @@ mod tests {
             "retry-after",
             "Thu, 01 Jan 1970 00:00:30 GMT".parse().unwrap(),
         );
-        let err = parse(&r, &context()).err().unwrap();
+        let err = parse(&r, &context(), drop).err().unwrap();
         assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
         assert!(err.is_transient());
         assert!(!err.to_string().contains("maintenance"), "{err}");
@@ -264,7 +281,7 @@ mod tests {
             .status(300)
             .body(body.to_vec())
             .unwrap();
-        let err = parse(&response, &context()).err().unwrap();
+        let err = parse(&response, &context(), drop).err().unwrap();
         assert_eq!(err.status(), Some(300));
         assert!(err.to_string().contains("non-JSON"), "{err}");
     }
@@ -272,7 +289,7 @@ mod tests {
     #[test]
     fn oversized_bodies_are_refused() {
         let big = "x".repeat(MAX_RESPONSE_BYTES + 1);
-        let err = parse(&response(200, &big), &context()).err().unwrap();
+        let err = parse(&response(200, &big), &context(), drop).err().unwrap();
         assert!(err.to_string().contains("over the"), "{err}");
     }
 }

@@ -115,3 +115,81 @@ async fn debug_shows_no_key_or_token() {
         "{debug}"
     );
 }
+
+/// A signer as slow as a remote key service, counting its calls; it fails when told to.
+#[derive(Debug)]
+struct SlowSigner {
+    calls: std::sync::atomic::AtomicUsize,
+    fail: bool,
+}
+
+impl auth_jwt_issuer::JwsSigner for SlowSigner {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Hs256
+    }
+
+    fn sign(&self, _signing_input: &[u8]) -> auth_core::Result<Vec<u8>> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // Blocks its worker, as a synchronous remote signer does.
+        std::thread::sleep(Duration::from_millis(300));
+        if self.fail {
+            return Err(auth_core::Error::transport(
+                "the key service did not answer",
+            ));
+        }
+        Ok(vec![7; 32])
+    }
+}
+
+async fn sixteen_callers_at_once(fail: bool) -> (usize, Vec<auth_core::Result<auth_core::Token>>) {
+    let signer = Arc::new(SlowSigner {
+        calls: std::sync::atomic::AtomicUsize::new(0),
+        fail,
+    });
+    let issuer = JwtIssuer::builder()
+        .issuer("slow-signer-test")
+        .shared_signer(signer.clone())
+        .build()
+        .unwrap();
+    let provider = Arc::new(JwtProvider::new(issuer));
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let provider = Arc::clone(&provider);
+            tokio::spawn(async move { provider.token().await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    (
+        signer.calls.load(std::sync::atomic::Ordering::SeqCst),
+        results,
+    )
+}
+
+/// Callers arriving while a slow signature is in progress wait for it (on the other worker)
+/// instead of signing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_during_a_slow_signature_share_it() {
+    let (calls, results) = sixteen_callers_at_once(false).await;
+    assert_eq!(calls, 1, "one signature for sixteen callers");
+    let tokens: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+    assert!(tokens.iter().all(|t| t.same_credential(&tokens[0])));
+}
+
+/// A failing signer is asked once for the callers that waited on it, not once per caller (which
+/// would make the last wait sixteen times the signer's timeout); they share its error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_waiting_on_a_failed_signature_share_its_error() {
+    let (calls, results) = sixteen_callers_at_once(true).await;
+    assert_eq!(calls, 1, "one attempt for sixteen callers");
+    for result in results {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), auth_core::ErrorKind::Transport);
+        assert!(
+            err.message().contains("the key service did not answer"),
+            "{err}"
+        );
+    }
+}

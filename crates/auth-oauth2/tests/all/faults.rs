@@ -473,42 +473,77 @@ async fn a_refresh_token_reused_by_a_retry_is_explained_or_recovered_from() {
     assert_eq!(script.last().param("grant_type"), Some("password"));
 }
 
-/// A signer that never answers in time fails the request within the provider's timeout
-/// instead of holding every caller.
+/// A signer that does not answer in time fails the attempt within the provider's timeout
+/// instead of holding every caller; the failure is transient, so it is retried like a network
+/// failure (a key service's hiccup is not a broken configuration).
 #[cfg(feature = "jwt")]
 #[tokio::test]
-async fn a_signer_that_hangs_fails_within_the_request_timeout() {
+async fn a_signer_that_hangs_fails_the_attempt_within_the_request_timeout_and_is_retried() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use auth_jwt_issuer::{Algorithm, JwsSigner};
 
+    /// Hangs on its first `hangs` calls, then answers at once.
     #[derive(Debug)]
-    struct Stuck;
+    struct Hangs {
+        hangs: usize,
+        calls: Arc<AtomicUsize>,
+    }
 
-    impl JwsSigner for Stuck {
+    impl JwsSigner for Hangs {
         fn algorithm(&self) -> Algorithm {
             Algorithm::Es256
         }
         fn sign(&self, _: &[u8]) -> auth_core::Result<Vec<u8>> {
-            std::thread::sleep(Duration::from_secs(2));
+            if self.calls.fetch_add(1, Ordering::SeqCst) < self.hangs {
+                std::thread::sleep(Duration::from_secs(2));
+            }
             Ok(vec![0; 64])
         }
     }
 
+    let provider =
+        |hangs: usize, calls: &Arc<AtomicUsize>, retry: RetryPolicy, script: &Arc<Script>| {
+            let signer = Hangs {
+                hangs,
+                calls: Arc::clone(calls),
+            };
+            let config = OAuth2Config::client_credentials(
+                TOKEN_URL,
+                auth_oauth2::ClientAuth::private_key_jwt("svc", signer),
+            );
+            OAuth2Provider::builder(config, script.clone())
+                .clock(Arc::new(clock()))
+                .retry_policy(retry)
+                .request_timeout(Duration::from_millis(200))
+                .build()
+                .unwrap()
+        };
+
+    // No retries: the timeout is the error, typed as a transient transport failure.
+    let calls = Arc::new(AtomicUsize::new(0));
     let script = Script::new([ok("t", 3600)]);
-    let config = OAuth2Config::client_credentials(
-        TOKEN_URL,
-        auth_oauth2::ClientAuth::private_key_jwt("svc", Stuck),
-    );
-    let provider = OAuth2Provider::builder(config, script.clone())
-        .clock(Arc::new(clock()))
-        .retry_policy(RetryPolicy::none())
-        .request_timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
-    let err = provider.token().await.unwrap_err();
+    let err = provider(1, &calls, RetryPolicy::none(), &script)
+        .token()
+        .await
+        .unwrap_err();
     assert!(
         err.message()
             .contains("the signer did not answer within 0.2 s"),
         "{err}"
     );
+    assert_eq!(err.kind(), ErrorKind::Transport);
+    assert!(err.is_retryable());
     assert_eq!(script.count(), 0);
+
+    // With retries: the second attempt signs at once and gets the token.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let script = Script::new([ok("t", 3600)]);
+    let token = provider(1, &calls, RetryPolicy::default(), &script)
+        .token()
+        .await
+        .unwrap();
+    assert_eq!(token.expose_credential(), "t");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(script.count(), 1);
 }
