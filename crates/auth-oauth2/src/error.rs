@@ -55,6 +55,7 @@ pub(crate) enum Problem {
     /// The client assertion could not be signed: the signer's error kind (a signer that did
     /// not answer in time is a transient `Transport` one), whether it is worth retrying, and
     /// what happened.
+    #[cfg(feature = "jwt")]
     Signer(ErrorKind, bool, String),
     /// The provider could not run the request (the refresh task or a signer panicked).
     Internal(String),
@@ -170,6 +171,7 @@ impl TokenEndpointError {
     pub fn is_transient(&self) -> bool {
         match &self.0.problem {
             Problem::Transport(kind, _) => kind.is_transient(),
+            #[cfg(feature = "jwt")]
             Problem::Signer(_, transient, _) => *transient,
             Problem::Status => matches!(self.0.status, Some(408 | 429 | 500..=599)),
             Problem::Malformed(_) | Problem::Internal(_) => false,
@@ -189,6 +191,7 @@ impl TokenEndpointError {
                 _,
             ) => ErrorKind::Other,
             Problem::Transport(..) => ErrorKind::Transport,
+            #[cfg(feature = "jwt")]
             Problem::Signer(kind, ..) => *kind,
             Problem::Status if self.is_transient() => ErrorKind::Transport,
             Problem::Status => ErrorKind::Rejected,
@@ -254,9 +257,9 @@ impl fmt::Display for TokenEndpointError {
                     write!(f, " ({description})")?;
                 }
             }
-            Problem::Malformed(message)
-            | Problem::Signer(_, _, message)
-            | Problem::Internal(message) => write!(f, ": {message}")?,
+            Problem::Malformed(message) | Problem::Internal(message) => write!(f, ": {message}")?,
+            #[cfg(feature = "jwt")]
+            Problem::Signer(_, _, message) => write!(f, ": {message}")?,
         }
         if self.0.attempts > 1 {
             write!(f, " after {} attempts", self.0.attempts)?;
