@@ -342,6 +342,15 @@ mod tests {
         std::fs::rename(&tmp, path).unwrap();
     }
 
+    /// A token file holding `contents` in a fresh directory (kept alive by the caller), and a
+    /// clock the test moves.
+    fn token_file(contents: &str) -> (tempfile::TempDir, PathBuf, ManualClock) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        write(&path, contents);
+        (dir, path, ManualClock::starting_now())
+    }
+
     fn options(clock: &ManualClock, interval: u64) -> FileOptions {
         FileOptions::default()
             .check_interval(Duration::from_secs(interval))
@@ -350,10 +359,7 @@ mod tests {
 
     #[tokio::test]
     async fn rotation_is_picked_up_and_unchanged_file_is_not_reread() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        write(&path, "first-token\n");
-        let clock = ManualClock::starting_now();
+        let (_dir, path, clock) = token_file("first-token\n");
         let source = FileSource::open(path.clone(), options(&clock, 10)).unwrap();
         assert_eq!(
             source.token().await.unwrap().expose_credential(),
@@ -401,10 +407,7 @@ mod tests {
 
     #[tokio::test]
     async fn invalidate_forces_an_immediate_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        write(&path, "old");
-        let clock = ManualClock::starting_now();
+        let (_dir, path, clock) = token_file("old");
         let provider = BearerProvider::from_file_with(&path, options(&clock, 3600)).unwrap();
         let old = provider.token().await.unwrap();
         write(&path, "rotated");
@@ -475,10 +478,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_briefly_missing_or_empty_file_keeps_the_last_good_token_for_the_grace_period() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        write(&path, "good");
-        let clock = ManualClock::starting_now();
+        let (_dir, path, clock) = token_file("good");
         let options = options(&clock, 0).grace_period(Duration::from_secs(30));
         let source = FileSource::open(path.clone(), options).unwrap();
 
@@ -504,10 +504,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_caller_dropped_during_a_check_does_not_stop_later_checks() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        write(&path, "first");
-        let clock = ManualClock::starting_now();
+        let (_dir, path, clock) = token_file("first");
         let source = FileSource::open(path.clone(), options(&clock, 0)).unwrap();
         write(&path, "second");
         // Poll a check once (it is now on a blocking thread), then drop the caller.
@@ -532,10 +529,7 @@ mod tests {
 
     #[test]
     fn a_check_task_clears_the_flag_whether_run_or_dropped_unrun() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        write(&path, "first");
-        let clock = ManualClock::starting_now();
+        let (_dir, path, clock) = token_file("first");
         let source = FileSource::open(path.clone(), options(&clock, 0)).unwrap();
         let flag = || source.inner.checking.load(Ordering::Acquire);
         let held = || {
@@ -555,10 +549,7 @@ mod tests {
 
     #[test]
     fn a_file_check_without_a_tokio_runtime_runs_inline() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        write(&path, "first");
-        let clock = ManualClock::starting_now();
+        let (_dir, path, clock) = token_file("first");
         let source = FileSource::open(path.clone(), options(&clock, 0)).unwrap();
         write(&path, "second");
         let token = std::pin::pin!(source.token());
