@@ -155,7 +155,7 @@ fn pkcs12_pbe(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kdf_limits::tests::{pbkdf2_key, scrypt_key};
+    use crate::crafted::{pbkdf2_key, scrypt_key};
 
     #[test]
     fn hostile_costs_are_refused_before_any_work() {

@@ -30,10 +30,10 @@ pub const MAX_KDF_ITERATIONS: u64 = 1_000_000;
 /// default).
 pub const MAX_SCRYPT_WORK_BYTES: u64 = 256 * 1024 * 1024;
 
-const OBJECT_IDENTIFIER: u8 = 0x06;
-const OID_PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
-const OID_PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
-const OID_SCRYPT: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x04, 0x0b];
+pub(crate) const OBJECT_IDENTIFIER: u8 = 0x06;
+pub(crate) const OID_PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
+pub(crate) const OID_PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
+pub(crate) const OID_SCRYPT: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x04, 0x0b];
 /// `pbeWithSHAAnd*` (PKCS#12 appendix C): 1.2.840.113549.1.12.1.1 to .6.
 const OID_PKCS12_PBE_PREFIX: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01];
 /// How deep the structures of a key or keystore may nest before the walk stops.
@@ -203,57 +203,7 @@ fn inside<'a>(item: &Tlv<'a>) -> Option<Vec<Tlv<'a>>> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::der_walk::write;
-
-    pub(crate) const OID_AES256_CBC: &[u8] =
-        &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a];
-
-    fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        write(SEQUENCE, &parts.concat(), &mut out);
-        out
-    }
-
-    fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        write(tag, value, &mut out);
-        out
-    }
-
-    fn int(value: u64) -> Vec<u8> {
-        let bytes = value.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
-        let mut body = bytes[skip..].to_vec();
-        if body[0] & 0x80 != 0 {
-            body.insert(0, 0);
-        }
-        tlv(INTEGER, &body)
-    }
-
-    /// An EncryptedPrivateKeyInfo with PBES2 and the given key-derivation function.
-    pub(crate) fn pbes2_key(kdf_oid: &[u8], kdf_params: Vec<u8>) -> Vec<u8> {
-        let kdf = seq(&[tlv(OBJECT_IDENTIFIER, kdf_oid), kdf_params]);
-        let cipher = seq(&[
-            tlv(OBJECT_IDENTIFIER, OID_AES256_CBC),
-            tlv(OCTET_STRING, &[9; 16]),
-        ]);
-        let algorithm = seq(&[tlv(OBJECT_IDENTIFIER, OID_PBES2), seq(&[kdf, cipher])]);
-        seq(&[algorithm, tlv(OCTET_STRING, &[1; 32])])
-    }
-
-    pub(crate) fn pbkdf2_key(iterations: u64) -> Vec<u8> {
-        pbes2_key(
-            OID_PBKDF2,
-            seq(&[tlv(OCTET_STRING, &[7; 8]), int(iterations)]),
-        )
-    }
-
-    pub(crate) fn scrypt_key(n: u64, r: u64, p: u64) -> Vec<u8> {
-        pbes2_key(
-            OID_SCRYPT,
-            seq(&[tlv(OCTET_STRING, &[7; 8]), int(n), int(r), int(p)]),
-        )
-    }
+    use crate::crafted::{int, pbkdf2_key, scrypt_key, seq, tlv};
 
     #[test]
     fn pbkdf2_iterations_are_bounded() {

@@ -3,6 +3,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod classify;
+#[cfg(all(feature = "encrypted-pkcs8", any(test, feature = "fuzzing")))]
+mod crafted;
 mod der_walk;
 #[cfg(feature = "encrypted-pkcs8")]
 mod encrypted_pkcs8;
@@ -287,5 +289,17 @@ pub mod fuzzing {
     #[cfg(feature = "encrypted-pkcs8")]
     pub fn check_kdf_params(der: &[u8]) -> Result<(), String> {
         crate::encrypted_pkcs8::check_cost(der, "fuzz input").map_err(|e| e.message().to_owned())
+    }
+
+    /// An encrypted PKCS#8 key (PBES2, made-up contents) derived with PBKDF2 over `iterations`.
+    #[cfg(feature = "encrypted-pkcs8")]
+    pub fn pbkdf2_key(iterations: u64) -> Vec<u8> {
+        crate::crafted::pbkdf2_key(iterations)
+    }
+
+    /// An encrypted PKCS#8 key (PBES2, made-up contents) derived with scrypt(N, r, p).
+    #[cfg(feature = "encrypted-pkcs8")]
+    pub fn scrypt_key(n: u64, r: u64, p: u64) -> Vec<u8> {
+        crate::crafted::scrypt_key(n, r, p)
     }
 }

@@ -359,45 +359,33 @@ async fn a_panicking_request_fails_its_callers_and_earns_a_penalty() {
 
 #[tokio::test]
 async fn a_rotated_refresh_token_is_kept_even_when_the_access_token_is_unusable() {
-    let clock = clock();
-    let script = Script::new([
-        ok_with_refresh("t1", 60, "rt-2"),
-        Reply::Json(
-            200,
-            r#"{"access_token":"not\nusable","expires_in":60,"refresh_token":"rt-3"}"#.into(),
+    for (body, expected) in [
+        (
+            r#"{"access_token":"not\nusable","expires_in":60,"refresh_token":"rt-3"}"#,
+            "`access_token` holds characters",
         ),
-        ok_with_refresh("t3", 60, "rt-4"),
-    ]);
-    let config = OAuth2Config::refresh_token(TOKEN_URL, "rt-1");
-    let provider = crate::script::provider(config, &script, &clock);
-    provider.token().await.unwrap();
-    clock.advance(Duration::from_secs(61));
-    let err = provider.token().await.unwrap_err();
-    assert!(
-        err.message().contains("`access_token` holds characters"),
-        "{err}"
-    );
-    clock.advance(Duration::from_secs(2)); // past the failure penalty
-    assert_eq!(provider.token().await.unwrap().expose_credential(), "t3");
-    // rt-2 was revoked when rt-3 was issued: the next refresh must present rt-3.
-    assert_eq!(script.last().param("refresh_token"), Some("rt-3"));
-
-    // The same when the access token is missing altogether.
-    let clock = crate::script::clock();
-    let script = Script::new([
-        ok_with_refresh("t1", 60, "rt-2"),
-        Reply::Json(200, r#"{"refresh_token":"rt-3","expires_in":60}"#.into()),
-        ok_with_refresh("t3", 60, "rt-4"),
-    ]);
-    let config = OAuth2Config::refresh_token(TOKEN_URL, "rt-1");
-    let provider = crate::script::provider(config, &script, &clock);
-    provider.token().await.unwrap();
-    clock.advance(Duration::from_secs(61));
-    let err = provider.token().await.unwrap_err();
-    assert!(err.message().contains("has no `access_token`"), "{err}");
-    clock.advance(Duration::from_secs(2));
-    assert_eq!(provider.token().await.unwrap().expose_credential(), "t3");
-    assert_eq!(script.last().param("refresh_token"), Some("rt-3"));
+        (
+            r#"{"refresh_token":"rt-3","expires_in":60}"#,
+            "has no `access_token`",
+        ),
+    ] {
+        let clock = clock();
+        let script = Script::new([
+            ok_with_refresh("t1", 60, "rt-2"),
+            Reply::Json(200, body.into()),
+            ok_with_refresh("t3", 60, "rt-4"),
+        ]);
+        let config = OAuth2Config::refresh_token(TOKEN_URL, "rt-1");
+        let provider = crate::script::provider(config, &script, &clock);
+        provider.token().await.unwrap();
+        clock.advance(Duration::from_secs(61));
+        let err = provider.token().await.unwrap_err();
+        assert!(err.message().contains(expected), "{body}: {err}");
+        clock.advance(Duration::from_secs(2)); // past the failure penalty
+        assert_eq!(provider.token().await.unwrap().expose_credential(), "t3");
+        // rt-2 was revoked when rt-3 was issued: the next refresh must present rt-3.
+        assert_eq!(script.last().param("refresh_token"), Some("rt-3"), "{body}");
+    }
 }
 
 #[tokio::test]
