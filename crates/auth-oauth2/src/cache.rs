@@ -9,7 +9,7 @@ use auth_core::cache::{CachedToken, TokenCell};
 use auth_core::clock::unix_nanos;
 use auth_core::{SecretString, Token};
 
-use crate::checked::{CheckedConfig, GrantRequest};
+use crate::checked::CheckedConfig;
 use crate::config::MAX_TOKEN_LIFETIME;
 use crate::error::{Problem, TokenEndpointError};
 use crate::response::TokenResponse;
@@ -94,21 +94,14 @@ impl TokenCache {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Caches a successful response (sent at `sent_at`) and returns its token.
-    ///
-    /// A rotated refresh token is kept first, before the access token is checked: the server
-    /// has already revoked the old one, so losing the new one would lose the session.
+    /// Caches a successful response (sent at `sent_at`) and returns its token. (A rotated
+    /// refresh token was kept already, as the response was read: see `response::parse`.)
     pub(crate) fn store(
         &self,
         config: &CheckedConfig,
         response: TokenResponse,
         sent_at: SystemTime,
     ) -> Result<Token, TokenEndpointError> {
-        if let Some(refresh_token) = response.refresh_token
-            && !matches!(config.grant, GrantRequest::ClientCredentials)
-        {
-            *self.lock_refresh() = Some(refresh_token);
-        }
         let malformed = |why: &str| {
             TokenEndpointError::new(
                 &config.endpoint.display,

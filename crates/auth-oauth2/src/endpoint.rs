@@ -20,12 +20,12 @@ pub(crate) enum Credential {
     Nothing,
     /// `client_id` in the body (a public client).
     PublicId(String),
-    /// `Authorization: Basic ...`, precomputed, sensitive, wiped on drop; `secret` and `plain`
-    /// (the `id:secret` text before base64) are kept to blank them from echoes.
+    /// `Authorization: Basic ...`, precomputed, sensitive, wiped on drop; `secret` and
+    /// `id_colon_secret` (unencoded) are kept to blank them from echoes.
     Basic {
         header: Token,
         secret: SecretString,
-        plain: SecretString,
+        id_colon_secret: SecretString,
     },
     /// `client_id` and `client_secret` in the body.
     Post { id: String, secret: SecretString },
@@ -80,7 +80,12 @@ impl Credential {
                 Self::Basic {
                     header,
                     secret: client_secret.clone(),
-                    plain: SecretString::new(std::mem::take(&mut *plain)),
+                    // Unencoded: `sanitize` decodes what the server echoes, so this one form
+                    // matches `id:secret` raw, form-encoded and percent-encoded alike.
+                    id_colon_secret: SecretString::from(format!(
+                        "{client_id}:{}",
+                        client_secret.expose_secret()
+                    )),
                 }
             }
             ClientAuth::Post {
@@ -161,11 +166,11 @@ impl Credential {
             Self::Basic {
                 header,
                 secret,
-                plain,
+                id_colon_secret,
             } => vec![
                 secret.clone(),
                 SecretString::from(header.expose_credential()),
-                plain.clone(),
+                id_colon_secret.clone(),
             ],
             Self::Post { secret, .. } => vec![secret.clone()],
             _ => Vec::new(),
@@ -236,5 +241,45 @@ impl Endpoint {
             custom_headers,
             custom_payload: settings.custom_payload.map(str::to_owned),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::sanitize;
+
+    /// Every form a Basic client credential takes on the wire, echoed back, is blanked by the
+    /// secrets the credential lists — also for a secret too short to be searched for alone.
+    #[test]
+    fn every_echoed_form_of_a_basic_credential_is_blanked() {
+        let url = Url::parse("https://idp.example/token").unwrap();
+        for (id, secret) in [("cl ient", "p@ss w+rd:%ü"), ("cli", "x")] {
+            let form = |text: &str| -> String {
+                form_urlencoded::byte_serialize(text.as_bytes()).collect()
+            };
+            let id_colon_secret = format!("{id}:{secret}");
+            let form_encoded = format!("{}:{}", form(id), form(secret));
+            // The header as sent: base64 of `id:secret`, form-encoded first (RFC 6749) or raw.
+            for (auth, sent) in [
+                (ClientAuth::basic(id, secret), &form_encoded),
+                (ClientAuth::basic_raw(id, secret), &id_colon_secret),
+            ] {
+                let credential = Credential::new(&auth, &url).unwrap();
+                let secrets = credential.secrets();
+                let secrets: Vec<&str> = secrets.iter().map(SecretString::expose_secret).collect();
+                let echoes = [
+                    STANDARD.encode(sent),
+                    id_colon_secret.clone(),
+                    form_encoded.clone(),
+                    form(&id_colon_secret),
+                    form(&id_colon_secret).replace('+', "%20"),
+                ];
+                for echo in echoes {
+                    let clean = sanitize(&format!("refused: {echo} (bad)"), &secrets, 300);
+                    assert_eq!(clean, "refused: [redacted] (bad)", "{echo}");
+                }
+            }
+        }
     }
 }

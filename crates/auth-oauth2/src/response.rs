@@ -16,7 +16,6 @@ pub(crate) struct TokenResponse {
     pub(crate) access_token: SecretString,
     /// `None` when the server did not say; zero or negative means "already expired".
     pub(crate) expires_in: Option<Duration>,
-    pub(crate) refresh_token: Option<SecretString>,
 }
 
 /// What a response must be checked against.
@@ -113,12 +112,10 @@ pub(crate) fn parse(
             body.len()
         ))));
     };
-    let refresh_token = match json.get("refresh_token") {
-        Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.as_str())),
-        _ => None,
-    };
-    if let Some(rotated) = &refresh_token {
-        keep_rotated(rotated.clone());
+    if let Some(Value::String(rotated)) = json.get("refresh_token")
+        && !rotated.is_empty()
+    {
+        keep_rotated(SecretString::from(rotated.as_str()));
     }
     let access_token = match json.get("access_token") {
         Some(Value::String(token)) if !token.is_empty() => SecretString::from(token.as_str()),
@@ -142,7 +139,6 @@ pub(crate) fn parse(
     Ok(TokenResponse {
         access_token,
         expires_in: json.get("expires_in").and_then(seconds),
-        refresh_token,
     })
 }
 
