@@ -44,11 +44,11 @@ async fn spans_and_events_carry_no_secret() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let script = Script::new([
-        Reply::Json(503, r#"{"error":"temporarily_unavailable","error_description":"pw-marker-9 rejected"}"#.into()),
-        Reply::Json(200, r#"{"access_token":"access-marker-7","refresh_token":"refresh-marker-8","expires_in":60}"#.into()),
+        Reply::Json(503, r#"{"error":"temporarily_unavailable","error_description":"p&w m+rker:9ü rejected"}"#.into()),
+        Reply::Json(200, r#"{"access_token":"access-marker-7","refresh_token":"r+fresh/m=rker8","expires_in":60}"#.into()),
     ]);
-    let config = OAuth2Config::password(TOKEN_URL, "alice", "pw-marker-9")
-        .client_auth(ClientAuth::basic("id", "client-marker-6"));
+    let config = OAuth2Config::password(TOKEN_URL, "alice", "p&w m+rker:9ü")
+        .client_auth(ClientAuth::basic("id", "cl!ent m@rker%6"));
     let provider = OAuth2Provider::builder(config, script.clone())
         .clock(Arc::new(clock()))
         .retry_policy(RetryPolicy::default())
@@ -67,14 +67,20 @@ async fn spans_and_events_carry_no_secret() {
         "{output}"
     );
     assert!(output.contains("token cache hit"), "{output}");
-    for marker in [
-        "pw-marker-9",
-        "access-marker-7",
-        "refresh-marker-8",
-        "client-marker-6",
-    ] {
+    // Each secret and the forms it takes on the wire (form-encoded, and with `%20` for a
+    // space); the access token is a header value and goes out as is.
+    let wire_forms = |secret: &str| {
+        let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        [secret.to_owned(), form.replace('+', "%20"), form]
+    };
+    let markers: Vec<String> = ["p&w m+rker:9ü", "r+fresh/m=rker8", "cl!ent m@rker%6"]
+        .into_iter()
+        .flat_map(wire_forms)
+        .chain(["access-marker-7".to_owned(), "rker".to_owned()])
+        .collect();
+    for marker in &markers {
         assert!(
-            !output.contains(marker),
+            !output.contains(marker.as_str()),
             "{marker} leaked into tracing output:\n{output}"
         );
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use auth_core::{AuthProvider, ErrorKind};
 use auth_oauth2::{
-    MAX_RESPONSE_BYTES, OAuth2Config, OAuth2Provider, RetryPolicy, TokenEndpointError,
+    ClientAuth, MAX_RESPONSE_BYTES, OAuth2Config, OAuth2Provider, RetryPolicy, TokenEndpointError,
     TransportErrorKind,
 };
 
@@ -270,20 +270,27 @@ async fn invalid_client_is_not_hammered() {
 
 #[tokio::test]
 async fn errors_never_contain_secrets_or_bodies() {
-    let secret = "secret-1";
+    let secret = "s3cr&t +ü:%!";
+    let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    // The server echoes the secret raw, form-encoded, and with `%20` for the space.
     let script = Script::new([Reply::Json(
         400,
         format!(
-            r#"{{"error":"invalid_request","error_description":"bad client_secret {secret} for client-1","echo":"BODY-MARKER"}}"#
+            r#"{{"error":"invalid_request","error_description":"bad secret {secret} / {form} / {} for client-1","echo":"BODY-MARKER"}}"#,
+            form.replace('+', "%20")
         ),
     )]);
-    let provider = crate::script::provider(cc(), &script, &clock());
+    let config = OAuth2Config::client_credentials(TOKEN_URL, ClientAuth::basic("client-1", secret));
+    let provider = crate::script::provider(config, &script, &clock());
     let err = provider.token().await.unwrap_err();
     let everything = format!("{err} {err:?} {:?}", details(&err));
-    assert!(!everything.contains(secret), "{everything}");
+    for form in [secret.to_owned(), form.clone(), form.replace('+', "%20")] {
+        assert!(!everything.contains(&form), "{form}: {everything}");
+    }
+    assert!(!everything.contains("s3cr"), "{everything}");
     assert!(!everything.contains("BODY-MARKER"), "{everything}");
     assert!(everything.contains("[redacted]"), "{everything}");
-    assert!(!format!("{provider:?}").contains(secret));
+    assert!(!format!("{provider:?}").contains("s3cr"));
 }
 
 /// Polls `future` to completion on this thread with no runtime at all, as a blocking program
@@ -390,24 +397,22 @@ async fn a_rotated_refresh_token_is_kept_even_when_the_access_token_is_unusable(
 
 #[tokio::test]
 async fn echoed_custom_header_and_payload_values_are_blanked() {
+    // The header value goes out as is; the payload value form-encoded, echoed back decoded.
     let script = Script::new([Reply::Json(
         400,
-        r#"{"error":"invalid_request","error_description":"headers X-Api-Key: hdr-marker-1, body tenant=pay-marker-2"}"#
+        r#"{"error":"invalid_request","error_description":"headers X-Api-Key: k3y&+%!@:hdr, body tenant=pay mark+er&x"}"#
             .into(),
     )]);
     let config = cc()
-        .custom_header("X-Api-Key", "hdr-marker-1")
-        .custom_payload("tenant=pay-marker-2");
+        .custom_header("X-Api-Key", "k3y&+%!@:hdr")
+        .custom_payload("tenant=pay%20mark%2Ber%26x");
     let err = crate::script::provider(config, &script, &clock())
         .token()
         .await
         .unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(text.contains("invalid_request"), "{text}");
-    assert!(
-        !text.contains("hdr-marker") && !text.contains("pay-marker"),
-        "{text}"
-    );
+    assert!(!text.contains("k3y") && !text.contains("mark"), "{text}");
 }
 
 /// A refresh whose first attempt got no answer (the server rotated the token, the response was
@@ -490,23 +495,23 @@ async fn a_signer_that_hangs_fails_the_attempt_within_the_request_timeout_and_is
         }
     }
 
-    let provider =
-        |hangs: usize, calls: &Arc<AtomicUsize>, retry: RetryPolicy, script: &Arc<Script>| {
-            let signer = Hangs {
-                hangs,
-                calls: Arc::clone(calls),
-            };
-            let config = OAuth2Config::client_credentials(
-                TOKEN_URL,
-                auth_oauth2::ClientAuth::private_key_jwt("svc", signer),
-            );
-            OAuth2Provider::builder(config, script.clone())
-                .clock(Arc::new(clock()))
-                .retry_policy(retry)
-                .request_timeout(Duration::from_millis(200))
-                .build()
-                .unwrap()
+    let provider = |hangs: usize,
+                    calls: &Arc<AtomicUsize>,
+                    retry: RetryPolicy,
+                    script: &Arc<Script>| {
+        let signer = Hangs {
+            hangs,
+            calls: Arc::clone(calls),
         };
+        let config =
+            OAuth2Config::client_credentials(TOKEN_URL, ClientAuth::private_key_jwt("svc", signer));
+        OAuth2Provider::builder(config, script.clone())
+            .clock(Arc::new(clock()))
+            .retry_policy(retry)
+            .request_timeout(Duration::from_millis(200))
+            .build()
+            .unwrap()
+    };
 
     // No retries: the timeout is the error, typed as a transient transport failure.
     let calls = Arc::new(AtomicUsize::new(0));
