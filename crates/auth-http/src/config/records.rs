@@ -176,6 +176,24 @@ impl<'de> Deserialize<'de> for KeyRecord {
                 Ok(KeyRecord::Secret(SecretString::from(secret)))
             }
 
+            // A shared secret written as a number or a boolean: `SecretString`'s own reader
+            // refuses it without showing the value (serde's default message would quote it).
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<KeyRecord, E> {
+                secret_from(de::value::I64Deserializer::new(value))
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<KeyRecord, E> {
+                secret_from(de::value::U64Deserializer::new(value))
+            }
+
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<KeyRecord, E> {
+                secret_from(de::value::F64Deserializer::new(value))
+            }
+
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<KeyRecord, E> {
+                secret_from(de::value::BoolDeserializer::new(value))
+            }
+
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<KeyRecord, A::Error> {
                 let table = KeyTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 match (table.key_store, table.key_file) {
@@ -215,6 +233,12 @@ impl<'de> Deserialize<'de> for KeyRecord {
 
         deserializer.deserialize_any(KeyVisitor)
     }
+}
+
+fn secret_from<'de, E: de::Error>(
+    value: impl Deserializer<'de, Error = E>,
+) -> Result<KeyRecord, E> {
+    SecretString::deserialize(value).map(KeyRecord::Secret)
 }
 
 /// The OAuth2 grants (Ballerina's four grant configs, and the jwt-bearer grant); which fields
