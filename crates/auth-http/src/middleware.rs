@@ -10,7 +10,7 @@ use reqwest_middleware::{Middleware, Next};
 use crate::credential::{authorize, credential};
 use crate::error::redact_url;
 use crate::rejection::ReplayPolicy;
-use crate::replay::{self, Verdict};
+use crate::replay::{self, Kept, Verdict};
 
 /// Authenticates every request of a `reqwest_middleware::ClientWithMiddleware`, with the same
 /// one-replay-on-rejection rule as [`AuthClient`](crate::AuthClient) (a rejection counts only
@@ -74,22 +74,14 @@ impl Middleware for AuthMiddleware {
         let token = credential(self.provider.as_ref())
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
-        let spare = replay::spare(&self.policy, &request);
-        let sent_to = request.url().clone();
+        let kept = Kept::of(&self.policy, &request);
         authorize(&mut request, &token);
         let response = next
             .clone()
             .run(request, extensions)
             .await
             .map_err(redact)?;
-        match replay::judge(
-            self.provider.as_ref(),
-            &self.policy,
-            &sent_to,
-            &token,
-            spare,
-            response,
-        ) {
+        match replay::judge(self.provider.as_ref(), &self.policy, &token, kept, response) {
             Verdict::Keep(response) => Ok(response),
             Verdict::Replay(mut again) => {
                 let fresh = credential(self.provider.as_ref())

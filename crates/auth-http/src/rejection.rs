@@ -69,7 +69,13 @@ impl ReplayPolicy {
     /// another origin the credential was not forwarded (see [`AuthClient`](crate::AuthClient)),
     /// so a 401 from there says nothing about it.
     pub fn is_rejection(&self, sent_to: &Url, response: &reqwest::Response) -> bool {
-        if !self.enabled || !same_origin(sent_to, response.url()) {
+        self.rejects_by_status(response) && same_origin(sent_to, response.url())
+    }
+
+    /// Whether `response` rejects a credential by its status and challenge alone (before the
+    /// origin is asked).
+    pub(crate) fn rejects_by_status(&self, response: &reqwest::Response) -> bool {
+        if !self.enabled {
             return false;
         }
         let status = response.status();

@@ -7,16 +7,30 @@ use std::sync::Arc;
 use auth_core::{AuthProvider, Token};
 
 use crate::credential::{authorize, credential};
-use crate::error::{Result, redact_url};
-use crate::rejection::ReplayPolicy;
+use crate::error::Result;
+use crate::rejection::{ReplayPolicy, same_origin};
 
-/// The copy of `request` kept for a replay: `None` when replay is off, or when the body is a
-/// stream, which cannot be sent twice.
-pub(crate) fn spare(policy: &ReplayPolicy, request: &reqwest::Request) -> Option<reqwest::Request> {
-    if policy.is_enabled() {
-        request.try_clone()
-    } else {
-        None
+/// What is kept of a request to judge its response by.
+pub(crate) enum Kept {
+    /// Replay is off: every response is handed on as it came.
+    Nothing,
+    /// The body is a stream, which cannot be sent twice: only where the credential went.
+    Url(reqwest::Url),
+    /// A copy to send again (its URL is where the credential went).
+    Request(reqwest::Request),
+}
+
+impl Kept {
+    /// Keeps what judging the response to `request` will need; nothing when replay is off, so
+    /// a request pays for a copy only when a replay could follow.
+    pub(crate) fn of(policy: &ReplayPolicy, request: &reqwest::Request) -> Self {
+        if !policy.is_enabled() {
+            return Self::Nothing;
+        }
+        match request.try_clone() {
+            Some(copy) => Self::Request(copy),
+            None => Self::Url(request.url().clone()),
+        }
     }
 }
 
@@ -28,29 +42,34 @@ pub(crate) enum Verdict {
     Replay(reqwest::Request),
 }
 
-/// Judges `response` to a request that carried `token` to `sent_to`: a rejection invalidates
-/// the token and asks for a replay when a spare copy of the request exists.
+/// Judges `response` to a request that carried `token`: a rejection from the origin the token
+/// was sent to invalidates it, and asks for a replay when a copy of the request was kept.
 pub(crate) fn judge(
     provider: &dyn AuthProvider,
     policy: &ReplayPolicy,
-    sent_to: &reqwest::Url,
     token: &Token,
-    spare: Option<reqwest::Request>,
+    kept: Kept,
     response: reqwest::Response,
 ) -> Verdict {
-    if !policy.is_rejection(sent_to, &response) {
-        if policy.is_enabled() && !crate::rejection::same_origin(sent_to, response.url()) {
-            tracing::debug!(
-                target: "auth_http",
-                status = response.status().as_u16(),
-                "the response came from another origin after a redirect, where the credential \
-                 was not sent; it is not a rejection"
-            );
-        }
+    let sent_to = match &kept {
+        Kept::Nothing => return Verdict::Keep(response),
+        Kept::Url(url) => url,
+        Kept::Request(copy) => copy.url(),
+    };
+    if !policy.rejects_by_status(&response) {
+        return Verdict::Keep(response);
+    }
+    if !same_origin(sent_to, response.url()) {
+        tracing::debug!(
+            target: "auth_http",
+            status = response.status().as_u16(),
+            "a rejection from another origin after a redirect, where the credential was not \
+             sent; the credential is kept"
+        );
         return Verdict::Keep(response);
     }
     provider.invalidate(token);
-    let Some(again) = spare else {
+    let Kept::Request(again) = kept else {
         tracing::debug!(
             target: "auth_http",
             status = response.status().as_u16(),
@@ -74,16 +93,16 @@ pub(crate) async fn send(
     mut request: reqwest::Request,
 ) -> Result<reqwest::Response> {
     let token = credential(provider.as_ref()).await?;
-    let spare = spare(policy, &request);
-    let sent_to = request.url().clone();
+    let kept = Kept::of(policy, &request);
     authorize(&mut request, &token);
-    let response = client.execute(request).await.map_err(redact_url)?;
-    match judge(provider.as_ref(), policy, &sent_to, &token, spare, response) {
+    // `?` turns a reqwest error into ours, without the URL's query or user info.
+    let response = client.execute(request).await?;
+    match judge(provider.as_ref(), policy, &token, kept, response) {
         Verdict::Keep(response) => Ok(response),
         Verdict::Replay(mut again) => {
             let fresh = credential(provider.as_ref()).await?;
             authorize(&mut again, &fresh);
-            Ok(client.execute(again).await.map_err(redact_url)?)
+            Ok(client.execute(again).await?)
         }
     }
 }
