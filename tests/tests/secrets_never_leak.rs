@@ -102,7 +102,8 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> (String, String) {
 
 /// A token endpoint on 127.0.0.1: the first request gets a token made of markers (a refresh
 /// token with `+`, `/` and `=`), every later one an error whose description echoes the request
-/// body as sent (form-encoded) and its Authorization header, as careless servers do.
+/// body as sent (form-encoded), its Authorization header and (to the client that holds it)
+/// the current access token, as careless servers do.
 async fn echoing_server() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/token", listener.local_addr().unwrap());
@@ -123,8 +124,18 @@ async fn echoing_server() -> String {
                     .lines()
                     .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
                     .unwrap_or_default();
+                // To the client refreshing the session it issued, the access token being
+                // replaced is echoed too (servers name the token they refuse); other clients
+                // never had it, so it is no secret of theirs.
+                let issued_refresh: String =
+                    form_urlencoded::byte_serialize(MARKERS[4].as_bytes()).collect();
+                let current = if body.contains(&format!("refresh_token={issued_refresh}")) {
+                    MARKERS[5]
+                } else {
+                    ""
+                };
                 let echo = serde_json::to_string(&format!(
-                    "bad request {body} ({authorization}) MARKER-free text"
+                    "bad request {body} ({authorization}) for token {current} MARKER-free text"
                 ))
                 .unwrap();
                 (
@@ -238,8 +249,9 @@ async fn no_marker_reaches_debug_display_errors_or_tracing() {
     // The refresh (refresh token, Basic credential) is echoed back.
     let error = oauth2.token().await.unwrap_err();
     assert!(
-        error.to_string().contains("bad request"),
-        "the echo reached the error: {error}"
+        error.to_string().contains("bad request")
+            && error.to_string().contains("for token [redacted]"),
+        "the echo, with the current access token, reached the error: {error}"
     );
     record(chain(&error));
     let refresh_config = OAuth2Config::refresh_token(&url, MARKERS[4])

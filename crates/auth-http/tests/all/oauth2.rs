@@ -6,11 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use auth_core::AuthProvider;
 use auth_http::{ClientSettings, HttpVersion, ReqwestTransport};
 use auth_oauth2::{ClientAuth, OAuth2Config, OAuth2Provider, TransportErrorKind};
+use base64::Engine as _;
 
 use crate::support::{Server, json, serve};
 
 /// A token endpoint: client credentials (Basic `id:secret`), password (`alice`/`pw`) and
-/// refresh-token (rotating) grants; every token is `at-N`.
+/// refresh-token (rotating) grants; every token is `at-N`. A refused request is echoed back,
+/// Authorization header and form body as sent, as careless servers do.
 pub(crate) async fn token_server() -> Server {
     let counter = Arc::new(AtomicUsize::new(0));
     serve(None, move |seen| {
@@ -28,7 +30,13 @@ pub(crate) async fn token_server() -> Server {
             if ok {
                 json(200, &format!(r#"{{"access_token":"at-{n}","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-{n}"}}"#))
             } else {
-                json(400, r#"{"error":"invalid_grant"}"#)
+                let echo = format!(
+                    "refused {} {}",
+                    seen.authorization().unwrap_or_default(),
+                    String::from_utf8_lossy(&seen.body)
+                );
+                let body = serde_json::json!({"error": "invalid_grant", "error_description": echo});
+                json(400, &body.to_string())
             }
         }
     })
@@ -124,12 +132,19 @@ async fn redirects_refused_connections_and_wrong_credentials_are_typed() {
     assert_eq!(direct.kind(), TransportErrorKind::Connect, "{direct}");
 
     let server = token_server().await;
-    let err = provider(cc(server.url("/token"), "id", "wrong-secret"))
+    // The refusal echoes the Basic header (base64 of `id:secret`, form-encoded first).
+    let secret = "wr0ng s&cret+ü:%";
+    let err = provider(cc(server.url("/token"), "id", secret))
         .token()
         .await
         .unwrap_err();
     assert!(err.message().contains("HTTP 400, invalid_grant"), "{err}");
-    assert!(!err.to_string().contains("wrong-secret"));
+    assert!(err.message().contains("refused Basic [redacted]"), "{err}");
+    let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let sent = base64::engine::general_purpose::STANDARD.encode(format!("id:{form}"));
+    for shown in [secret, form.as_str(), sent.as_str(), "wr0ng"] {
+        assert!(!err.to_string().contains(shown), "{shown}: {err}");
+    }
 }
 
 #[test]
