@@ -9,6 +9,7 @@ use auth_core::file::MAX_FILE_BYTES;
 use auth_core::{AuthProvider as _, SharedAuthProvider, Token};
 use auth_http::{ClientFileConfig, redact_url, shown_url};
 use http::{HeaderName, HeaderValue, Method};
+use zeroize::Zeroizing;
 
 use crate::cli::{Cli, Command, ConfigArg, RequestArgs};
 use crate::examples;
@@ -53,17 +54,21 @@ fn print_line(text: &str) -> Result<(), String> {
 
 fn load(config: &ConfigArg) -> Result<ClientFileConfig, String> {
     if config.config == Path::new("-") {
-        let mut text = String::new();
+        // Bytes first: a cut at the size cap may fall inside a character, and the size is the
+        // error to report then, not the encoding.
+        let mut bytes = Zeroizing::new(Vec::new());
         std::io::stdin()
             .take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read the config from stdin ({e})"))?;
-        if text.len() as u64 > MAX_FILE_BYTES {
+        if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(format!(
                 "the config on stdin is larger than {MAX_FILE_BYTES} bytes; check what is piped in"
             ));
         }
-        ClientFileConfig::from_str_guess(&text)
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| "the config on stdin is not UTF-8 text".to_owned())?;
+        ClientFileConfig::from_str_guess(text)
             .map_err(|e| format!("config from stdin: {}", e.message()))
     } else {
         ClientFileConfig::from_path(&config.config).map_err(|e| e.message().to_owned())

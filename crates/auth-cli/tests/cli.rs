@@ -93,7 +93,10 @@ async fn authc(args: Vec<String>, stdin: Option<String>) -> Out {
         let mut child = command.spawn().unwrap();
         let mut pipe = child.stdin.take().unwrap();
         if let Some(text) = stdin {
-            pipe.write_all(text.as_bytes()).unwrap();
+            // authc stops reading at its size cap, so a longer input meets a closed pipe.
+            if let Err(e) = pipe.write_all(text.as_bytes()) {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+            }
         }
         drop(pipe);
         let output = child.wait_with_output().unwrap();
@@ -327,6 +330,16 @@ async fn failures_are_one_clear_line_without_secrets() {
         "[auth]\nusername = \"u\"\npassword = \"pw-secret-1\"\nthis is not toml\n",
     );
     fails(&["header", "--config", &bad], None, "line 4", "pw-secret-1").await;
+
+    // Over the cap on stdin, cut inside a two-byte character: the size is what is reported.
+    let oversized = format!("# {}", "é".repeat(600_000));
+    fails(
+        &["header", "--config", "-"],
+        Some(&oversized),
+        "larger than 1048576 bytes",
+        "not-a-secret-in-this-case",
+    )
+    .await;
 
     let unknown = write(
         &dir,
