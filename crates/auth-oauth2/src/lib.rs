@@ -28,7 +28,7 @@ pub use error::TokenEndpointError;
 pub use flight::MAX_FAILURE_PENALTY;
 pub use grant::{Assertion, Grant, JwtBearerGrant, PasswordGrant, RefreshTokenGrant};
 pub use provider::{
-    DEFAULT_REFRESH_AHEAD, DEFAULT_REQUEST_TIMEOUT, OAuth2Provider, OAuth2ProviderBuilder,
+    DEFAULT_REFRESH_AHEAD, DEFAULT_TOKEN_REQUEST_TIMEOUT, OAuth2Provider, OAuth2ProviderBuilder,
 };
 pub use retry::RetryPolicy;
 pub use transport::{MAX_RESPONSE_BYTES, TokenTransport, TransportError, TransportErrorKind};

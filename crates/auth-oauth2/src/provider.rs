@@ -23,7 +23,7 @@ use crate::transport::TokenTransport;
 pub const DEFAULT_REFRESH_AHEAD: f64 = 0.8;
 
 /// The default longest time one token request may take, whatever the transport does.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Gets OAuth2 access tokens, caches them, renews them, and hands out `Bearer` tokens.
 ///
@@ -133,7 +133,7 @@ impl OAuth2ProviderBuilder {
     }
 
     /// The longest one token request may take before it counts as a timeout, whatever the
-    /// transport does (default [`DEFAULT_REQUEST_TIMEOUT`]; the reqwest transport's own
+    /// transport does (default [`DEFAULT_TOKEN_REQUEST_TIMEOUT`]; the reqwest transport's own
     /// timeouts are normally shorter).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
@@ -216,7 +216,7 @@ impl OAuth2Provider {
             clock: Arc::new(CoarseClock::new()),
             retry: RetryPolicy::default(),
             refresh_ahead: Some(DEFAULT_REFRESH_AHEAD),
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            request_timeout: DEFAULT_TOKEN_REQUEST_TIMEOUT,
             executor: Executor::Background,
         }
     }
