@@ -88,7 +88,6 @@ impl Fingerprint {
 }
 
 /// What the last look at the file found.
-#[derive(Default)]
 struct Seen {
     /// The fingerprint of the file the current token came from (`None`: read it again).
     fingerprint: Option<Fingerprint>,
@@ -109,6 +108,9 @@ struct Inner {
     next_check: AtomicU64,
     /// Set while one caller checks the file; the others keep the current token meanwhile.
     checking: AtomicBool,
+    /// Set by `invalidate`: the next check reads the file whatever its metadata says.
+    reread: AtomicBool,
+    /// Touched only by the check, on a blocking thread, never by an async caller.
     seen: Mutex<Seen>,
     /// How many times the file's contents were read.
     #[cfg(test)]
@@ -125,6 +127,7 @@ impl FileSource {
             cell,
             next_check: AtomicU64::new(0),
             checking: AtomicBool::new(false),
+            reread: AtomicBool::new(false),
             seen: Mutex::new(Seen {
                 fingerprint: Some(fingerprint),
                 failing_since: None,
@@ -176,11 +179,9 @@ impl FileSource {
             .get()
             .is_some_and(|cached| cached.token().same_credential(rejected))
         {
-            inner
-                .seen
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .fingerprint = None;
+            // Flags only: `seen` is locked by a check doing file I/O, which an async caller
+            // must not wait for.
+            inner.reread.store(true, Ordering::Release);
             inner.next_check.store(0, Ordering::Release);
         }
     }
@@ -207,6 +208,9 @@ impl Inner {
     /// Looks at the file (blocking) and re-reads it if it changed.
     fn check(&self, now: SystemTime) -> Result<Token> {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.reread.swap(false, Ordering::AcqRel) {
+            seen.fingerprint = None;
+        }
         let result = std::fs::metadata(&self.path)
             .map_err(|e| file_error(&self.path, &e))
             .and_then(|metadata| {
@@ -419,6 +423,30 @@ mod tests {
         assert_eq!(
             provider.token().await.unwrap().expose_credential(),
             "rotated"
+        );
+    }
+
+    /// A rewrite the metadata cannot show: in place (same inode), same length, and the
+    /// modification time put back. Only a rejection makes the provider read it again.
+    #[tokio::test]
+    async fn invalidate_rereads_a_file_whose_metadata_looks_unchanged() {
+        let (_dir, path, clock) = token_file("token-a");
+        let provider = BearerProvider::from_file_with(&path, options(&clock, 0)).unwrap();
+        let old = provider.token().await.unwrap();
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut &file, b"token-b").unwrap();
+        file.set_modified(modified).unwrap();
+        drop(file);
+        assert_eq!(
+            provider.token().await.unwrap().expose_credential(),
+            "token-a",
+            "unchanged metadata: the file is not read again"
+        );
+        provider.invalidate(&old);
+        assert_eq!(
+            provider.token().await.unwrap().expose_credential(),
+            "token-b"
         );
     }
 
