@@ -1,6 +1,8 @@
 //! The one check for text that goes into a header or a form field, with error messages that
 //! name the offending character and its position but never quote the text around it.
 
+use std::fmt;
+
 use crate::error::{Error, Result};
 
 /// Which characters a value may hold.
@@ -55,7 +57,7 @@ impl TextRule {
 ///
 /// [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) when `text` is empty or holds
 /// a character `rule` does not allow.
-pub fn check_text(what: &str, text: &str, rule: TextRule) -> Result<()> {
+pub fn check_text(what: impl fmt::Display, text: &str, rule: TextRule) -> Result<()> {
     if text.is_empty() {
         return Err(Error::invalid_config(format!(
             "{what} is empty; give a non-empty value"
@@ -70,7 +72,7 @@ pub fn check_text(what: &str, text: &str, rule: TextRule) -> Result<()> {
 ///
 /// [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) when `text` holds a character
 /// `rule` does not allow.
-pub fn check_chars(what: &str, text: &str, rule: TextRule) -> Result<()> {
+pub fn check_chars(what: impl fmt::Display, text: &str, rule: TextRule) -> Result<()> {
     match text.char_indices().find(|(_, c)| !rule.allows(*c)) {
         None => Ok(()),
         Some((at, c)) => Err(Error::invalid_config(format!(
@@ -82,7 +84,7 @@ pub fn check_chars(what: &str, text: &str, rule: TextRule) -> Result<()> {
 }
 
 /// Names a character for an error message without quoting the text around it.
-pub fn describe_char(c: char) -> String {
+pub(crate) fn describe_char(c: char) -> String {
     match c {
         '\r' => "a carriage return (CR)".to_owned(),
         '\n' => "a line feed (LF)".to_owned(),

@@ -128,8 +128,9 @@ impl Token {
     pub fn new(scheme: Scheme, credential: impl Into<SecretString>) -> Result<Self> {
         let credential = credential.into();
         let text = credential.expose_secret();
+        // `format_args!`: the name is formatted only for an error, not for every token.
         check_text(
-            &format!("the {scheme} credential"),
+            format_args!("the {scheme} credential"),
             text,
             TextRule::NoControl,
         )?;

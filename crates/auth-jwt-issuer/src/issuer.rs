@@ -350,7 +350,7 @@ impl IssuerBuilder {
         );
         for (field, value) in strings {
             if let Some(value) = value {
-                check_chars(&format!("`{field}`"), value, TextRule::NoControl)?;
+                check_chars(format_args!("`{field}`"), value, TextRule::NoControl)?;
             }
         }
         let exp_time = self.exp_time.unwrap_or(DEFAULT_EXP_TIME);

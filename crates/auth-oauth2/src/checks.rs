@@ -89,13 +89,13 @@ fn is_loopback(host: &Host<&str>) -> bool {
 
 /// A value that goes into a form field or a header: no control characters.
 pub(crate) fn check_field(field: &str, text: &str) -> Result<()> {
-    check_chars(&format!("`{field}`"), text, TextRule::NoControl)
+    check_chars(format_args!("`{field}`"), text, TextRule::NoControl)
 }
 
 /// A credential: not empty, no control characters.
 pub(crate) fn check_credential(field: &str, secret: &SecretString) -> Result<()> {
     check_text(
-        &format!("`{field}`"),
+        format_args!("`{field}`"),
         secret.expose_secret(),
         TextRule::NoControl,
     )
@@ -103,7 +103,7 @@ pub(crate) fn check_credential(field: &str, secret: &SecretString) -> Result<()>
 
 /// An identifier (client id, username): not empty, no control characters.
 pub(crate) fn check_name(field: &str, name: &str) -> Result<()> {
-    check_text(&format!("`{field}`"), name, TextRule::NoControl)
+    check_text(format_args!("`{field}`"), name, TextRule::NoControl)
 }
 
 /// Scopes: no spaces inside one, no control characters.
