@@ -169,7 +169,9 @@ fn public_point(curve: Curve, private: &[u8], origin: &str) -> Result<Box<[u8]>>
 #[cfg(not(feature = "ec-public-key"))]
 fn public_point(_: Curve, _: &[u8], origin: &str) -> Result<Box<[u8]>> {
     Err(Error::key_material(format!(
-        "{origin} holds an EC key stored without its public key (as Java keytool writes them);          recomputing it needs the `ec-public-key` feature of auth-keys (on by default), or          re-export the key with `openssl ec`"
+        "{origin} holds an EC key stored without its public key (as Java keytool writes them); \
+         recomputing it needs the `ec-public-key` feature of auth-keys (on by default), or \
+         re-export the key with `openssl ec`"
     )))
 }
 
@@ -288,5 +290,20 @@ mod tests {
                 "{err}"
             );
         }
+    }
+}
+
+#[cfg(all(test, not(feature = "ec-public-key")))]
+mod without_ec_public_key {
+    #[test]
+    fn a_keytool_ec_key_names_the_feature_in_one_clean_sentence() {
+        let err =
+            super::public_point(super::Curve::P256, &[1; 32], "key file `k.p12`").unwrap_err();
+        assert!(
+            err.message()
+                .contains("needs the `ec-public-key` feature of auth-keys"),
+            "{err}"
+        );
+        assert!(!err.message().contains("  "), "stray spaces: {err}");
     }
 }

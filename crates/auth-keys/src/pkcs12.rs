@@ -58,19 +58,15 @@ impl Pkcs12Store {
     ///
     /// As [`open`](Self::open).
     pub fn from_bytes(data: &[u8], password: &SecretString, origin: &str) -> Result<Self> {
-        kdf_limits::check_all(data, origin)?;
-        match KeyStore::from_pkcs12(data, password.expose_secret(), Pkcs12ImportPolicy::Relaxed) {
-            Ok(store) => Ok(Self {
+        match decode(data, password, origin)? {
+            Some(store) => Ok(Self {
                 store,
                 origin: origin.to_owned(),
             }),
-            Err(P12Error::Pkcs5Error(_) | P12Error::UnpadError) => {
-                Err(Error::key_material(format!(
-                    "{origin} could not be decrypted with the keystore password: the password \
-                     is wrong, or the key has its own password (set `key_password`)"
-                )))
-            }
-            Err(e) => Err(open_error(e, origin)),
+            None => Err(not_decrypted(
+                origin,
+                "read the key with `PrivateKey::from_pkcs12_bytes`, which takes a key password",
+            )),
         }
     }
 
@@ -200,13 +196,8 @@ impl PrivateKey {
         key_password: Option<&SecretString>,
         origin: &str,
     ) -> Result<Self> {
-        kdf_limits::check_all(data, origin)?;
-        match KeyStore::from_pkcs12(
-            data,
-            store_password.expose_secret(),
-            Pkcs12ImportPolicy::Relaxed,
-        ) {
-            Ok(store) => Pkcs12Store {
+        match decode(data, store_password, origin)? {
+            Some(store) => Pkcs12Store {
                 store,
                 origin: origin.to_owned(),
             }
@@ -215,18 +206,34 @@ impl PrivateKey {
             // has passed the integrity check by now, so the key has its own password; without
             // one the store password may simply be wrong. Only a distinct key password is worth
             // a try.
-            Err(P12Error::Pkcs5Error(_) | P12Error::UnpadError) => match key_password {
+            None => match key_password {
                 Some(key_password) if !key_password.ct_eq(store_password) => {
                     separate_key_password::load(data, origin, alias, key_password)
                 }
-                _ => Err(Error::key_material(format!(
-                    "{origin} could not be decrypted with the keystore password: the password \
-                     is wrong, or the key has its own password (set `key_password`)"
-                ))),
+                _ => Err(not_decrypted(origin, "set `key_password`")),
             },
-            Err(e) => Err(open_error(e, origin)),
         }
     }
+}
+
+/// Checks the costs the keystore asks for, then opens it with `password`: `None` when a bag
+/// would not decrypt with it (a wrong password, or a key with its own).
+fn decode(data: &[u8], password: &SecretString, origin: &str) -> Result<Option<KeyStore>> {
+    kdf_limits::check_all(data, origin)?;
+    match KeyStore::from_pkcs12(data, password.expose_secret(), Pkcs12ImportPolicy::Relaxed) {
+        Ok(store) => Ok(Some(store)),
+        Err(P12Error::Pkcs5Error(_) | P12Error::UnpadError) => Ok(None),
+        Err(e) => Err(open_error(e, origin)),
+    }
+}
+
+/// A keystore whose contents the password did not decrypt; `key_password_advice` says how to
+/// give a key its own password.
+fn not_decrypted(origin: &str, key_password_advice: &str) -> Error {
+    Error::key_material(format!(
+        "{origin} could not be decrypted with the keystore password: the password is wrong, or \
+         the key has its own password ({key_password_advice})"
+    ))
 }
 
 fn open_error(e: P12Error, origin: &str) -> Error {
