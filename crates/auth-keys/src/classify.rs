@@ -3,7 +3,7 @@
 use auth_core::{Error, Result};
 use zeroize::Zeroizing;
 
-use crate::der_walk::{self, INTEGER, OCTET_STRING, SEQUENCE};
+use crate::der_walk::{self, INTEGER, OBJECT_IDENTIFIER, OCTET_STRING, SEQUENCE};
 use crate::{KeyKind, PrivateKey};
 
 /// An EC curve a key can be on.
@@ -24,7 +24,6 @@ const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 const OID_ED448: &[u8] = &[0x2b, 0x65, 0x71];
 const OID_X25519: &[u8] = &[0x2b, 0x65, 0x6e];
 const OID_DSA: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01];
-const OBJECT_IDENTIFIER: u8 = 0x06;
 
 /// Which structure `der` is, judged by its first elements.
 pub(crate) fn classify(der: &[u8], origin: &str) -> Result<PrivateKey> {

@@ -1,8 +1,8 @@
 //! Encrypted PKCS#8 keys with chosen key-derivation parameters and made-up contents, for the
 //! cost-limit tests and the `kdf_params` fuzz target (never compiled into a normal build).
 
-use crate::der_walk::{INTEGER, OCTET_STRING, SEQUENCE, write};
-use crate::kdf_limits::{OBJECT_IDENTIFIER, OID_PBES2, OID_PBKDF2, OID_SCRYPT};
+use crate::der_walk::{INTEGER, OBJECT_IDENTIFIER, OCTET_STRING, OID_PBES2, SEQUENCE, write};
+use crate::kdf_limits::{OID_PBKDF2, OID_SCRYPT};
 
 const OID_AES256_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a];
 

@@ -10,6 +10,10 @@ pub(crate) struct Tlv<'a> {
 pub(crate) const INTEGER: u8 = 0x02;
 pub(crate) const OCTET_STRING: u8 = 0x04;
 pub(crate) const SEQUENCE: u8 = 0x30;
+pub(crate) const OBJECT_IDENTIFIER: u8 = 0x06;
+/// PBES2 (PKCS#5), the scheme of OpenSSL's and Java's encrypted keys.
+#[cfg(feature = "encrypted-pkcs8")]
+pub(crate) const OID_PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
 
 /// Reads one element from the front of `input`, returning it and what follows.
 pub(crate) fn read(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {

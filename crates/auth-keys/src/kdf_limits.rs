@@ -21,7 +21,7 @@
 
 use auth_core::{Error, Result};
 
-use crate::der_walk::{self, INTEGER, OCTET_STRING, SEQUENCE, Tlv};
+use crate::der_walk::{self, INTEGER, OBJECT_IDENTIFIER, OCTET_STRING, OID_PBES2, SEQUENCE, Tlv};
 
 /// The most PBKDF2, PKCS#12-KDF or PKCS#12-MAC iterations accepted (as p12-keystore).
 pub const MAX_KDF_ITERATIONS: u64 = 1_000_000;
@@ -30,8 +30,6 @@ pub const MAX_KDF_ITERATIONS: u64 = 1_000_000;
 /// default).
 pub const MAX_SCRYPT_WORK_BYTES: u64 = 256 * 1024 * 1024;
 
-pub(crate) const OBJECT_IDENTIFIER: u8 = 0x06;
-pub(crate) const OID_PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
 pub(crate) const OID_PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
 pub(crate) const OID_SCRYPT: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x04, 0x0b];
 /// `pbeWithSHAAnd*` (PKCS#12 appendix C): 1.2.840.113549.1.12.1.1 to .6.

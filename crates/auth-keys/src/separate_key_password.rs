@@ -6,7 +6,7 @@
 use auth_core::{Error, Result, SecretString};
 
 use crate::classify::classify;
-use crate::der_walk::{self, OCTET_STRING, SEQUENCE};
+use crate::der_walk::{self, OBJECT_IDENTIFIER, OCTET_STRING, SEQUENCE};
 use crate::{PrivateKey, encrypted_pkcs8};
 
 const OID_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
@@ -14,7 +14,6 @@ const OID_SHROUDED_KEY_BAG: &[u8] = &[
     0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x02,
 ];
 const OID_FRIENDLY_NAME: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x14];
-const OBJECT_IDENTIFIER: u8 = 0x06;
 const BMP_STRING: u8 = 0x1e;
 const CONTEXT_0: u8 = 0xa0;
 
