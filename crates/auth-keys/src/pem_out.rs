@@ -1,9 +1,9 @@
 //! Writing a private key as PEM into one buffer that is sized up front and wiped when dropped
 //! (the `pem` crate's encoder builds intermediate strings that are not wiped).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
-
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// The exact length of [`encode`]'s output: the two armour lines (`-----BEGIN ` and `-----\n`
 /// are 17 bytes around the label, `-----END ` and `-----\n` 15), the base64 text, and one
@@ -21,33 +21,12 @@ pub(crate) fn encode(label: &str, der: &[u8]) -> Zeroizing<String> {
     out.push_str("-----BEGIN ");
     out.push_str(label);
     out.push_str("-----\n");
-    let mut column = 0;
-    for chunk in der.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let symbols = [
-            ALPHABET[usize::from(b[0] >> 2)],
-            ALPHABET[usize::from(((b[0] & 0x03) << 4) | (b[1] >> 4))],
-            ALPHABET[usize::from(((b[1] & 0x0f) << 2) | (b[2] >> 6))],
-            ALPHABET[usize::from(b[2] & 0x3f)],
-        ];
-        for (i, symbol) in symbols.into_iter().enumerate() {
-            out.push(if i > chunk.len() {
-                '='
-            } else {
-                char::from(symbol)
-            });
+    // 48 bytes make one 64-character line; each line passes through a wiped stack buffer.
+    let mut line = Zeroizing::new([0u8; 64]);
+    for chunk in der.chunks(48) {
+        if let Ok(written) = STANDARD.encode_slice(chunk, &mut line[..]) {
+            out.extend(line[..written].iter().map(|&b| char::from(b)));
         }
-        column += 4;
-        if column == 64 {
-            out.push('\n');
-            column = 0;
-        }
-    }
-    if column != 0 {
         out.push('\n');
     }
     out.push_str("-----END ");
