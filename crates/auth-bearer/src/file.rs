@@ -27,7 +27,8 @@ pub struct FileOptions {
     /// unreadable or holds an invalid token (default [`DEFAULT_GRACE_PERIOD`]); after that,
     /// calls fail until the file is good again.
     pub grace_period: Duration,
-    /// The clock the interval is measured with (default: the system clock).
+    /// The clock the interval and the grace period are measured with (default: the system
+    /// clock).
     pub clock: Arc<dyn Clock>,
 }
 

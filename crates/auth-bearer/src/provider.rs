@@ -106,7 +106,7 @@ impl BearerProvider {
         Self::from_file_with(path, FileOptions::default())
     }
 
-    /// As [`from_file`](Self::from_file), with a chosen check interval and clock.
+    /// As [`from_file`](Self::from_file), with a chosen check interval, grace period and clock.
     ///
     /// # Errors
     ///

@@ -12,8 +12,9 @@ pub enum TextRule {
     /// No control characters (CR, LF, NUL, TAB, DEL, ...): what may stand in an HTTP header
     /// value, a form field or a JWT claim without changing the message around it.
     NoControl,
-    /// Visible ASCII only: no spaces, no control characters, no non-ASCII text. What a bearer
-    /// token may hold (RFC 6750 §2.1).
+    /// Visible ASCII only: no spaces, no control characters, no non-ASCII text. RFC 6750
+    /// §2.1's `b64token` is narrower still; this refuses only what no bearer token can hold
+    /// (a space would end the credential, non-ASCII is not a token character at all).
     VisibleAscii,
 }
 
@@ -32,7 +33,8 @@ impl TextRule {
                  newline from a file or a paste is common)"
             }
             Self::VisibleAscii => {
-                "a bearer token holds visible ASCII only (RFC 6750); check how the token was copied"
+                "a token holds visible ASCII only (no spaces, no non-ASCII text); check how it \
+                 was copied"
             }
         }
     }

@@ -54,12 +54,9 @@ impl TokenCache {
     /// Whether this caller should start the background renewal of `cached` at `now`: true for
     /// exactly one caller per token once its renewal window opens.
     pub(crate) fn claim_renewal(&self, cached: &CachedToken, now: SystemTime) -> bool {
-        let Some(from) = cached.renew_from() else {
+        let (true, Some(from)) = (cached.should_renew_at(now), cached.renew_from()) else {
             return false;
         };
-        if now < from {
-            return false;
-        }
         // Read first: in the renewal window every call would otherwise write the flag.
         let key = unix_nanos(from);
         let started = self.ahead_started_for.load(Ordering::Acquire);
