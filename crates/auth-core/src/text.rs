@@ -33,8 +33,8 @@ impl TextRule {
                  newline from a file or a paste is common)"
             }
             Self::VisibleAscii => {
-                "a token holds visible ASCII only (no spaces, no non-ASCII text); check how it \
-                 was copied"
+                "a bearer token holds visible ASCII only (RFC 6750 allows no spaces or \
+                 non-ASCII text in it); check how it was copied"
             }
         }
     }
