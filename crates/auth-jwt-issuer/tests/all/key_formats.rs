@@ -364,3 +364,51 @@ fn openssl_files_asking_too_many_iterations_are_refused_before_any_work() {
         );
     }
 }
+
+/// Real passwords hold spaces, punctuation and non-ASCII text. Each scheme encodes them its own
+/// way (UTF-8 for PBKDF2 and the traditional PEM, big-endian UTF-16 for the PKCS#12 KDF); files
+/// OpenSSL wrote with such a password load with it, and not with a near miss.
+#[test]
+fn passwords_with_spaces_punctuation_and_non_ascii_text_work_in_every_scheme() {
+    const PASSWORD: &str = "pä$s wörd:1&+%";
+    let rsa_pub = rsa_public("rsa.pub.pem");
+    for file in [
+        "rsa-pbes2-aes256-utf8-password.pem",
+        "rsa-pbe-sha1-3des-utf8-password.pem",
+        "rsa-traditional-aes128-utf8-password.pem",
+    ] {
+        let jwt = sign_with_file(Algorithm::Rs256, file, Some(PASSWORD))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        verify(&jwt, Jwa::RS256, &rsa_pub);
+        // The same letters without their accents are another password.
+        let err = build_error(Algorithm::Rs256, file, Some("pa$s word:1&+%"));
+        assert!(err.message().contains("password is wrong"), "{file}: {err}");
+    }
+    for store in [
+        "rsa-openssl3-utf8-password.p12",
+        "rsa-openssl-legacy-utf8-password.p12",
+    ] {
+        let signer =
+            SigningKey::from_pkcs12_file(Algorithm::Rs256, key(store), PASSWORD, "signer", None)
+                .unwrap_or_else(|e| panic!("{store}: {e}"));
+        let issuer = JwtIssuer::builder().signer(signer).build().unwrap();
+        verify(
+            issuer.issue().unwrap().expose_secret(),
+            Jwa::RS256,
+            &rsa_pub,
+        );
+        let err = SigningKey::from_pkcs12_file(
+            Algorithm::Rs256,
+            key(store),
+            "pa$s word:1&+%",
+            "signer",
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.message().contains("password is wrong"),
+            "{store}: {err}"
+        );
+        assert!(!err.to_string().contains("pa$s"), "{store}: {err}");
+    }
+}

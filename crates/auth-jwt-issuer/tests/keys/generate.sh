@@ -45,6 +45,15 @@ openssl req -x509 -new -key rsa.pem -subj "$subj" -days 36500 -out "$work/rsa.cr
 openssl pkcs12 -export -inkey rsa.pem -in "$work/rsa.crt" -name Signer -passout pass:storepass -out rsa-openssl3.p12
 openssl pkcs12 -export -legacy -inkey rsa.pem -in "$work/rsa.crt" -name Signer -passout pass:storepass -out rsa-openssl-legacy.p12
 
+# A password with a space, punctuation and non-ASCII text, in every scheme that encodes it
+# differently (UTF-8 for PBKDF2 and the traditional PEM, UTF-16 for the PKCS#12 KDF).
+printf '%s' 'pä$s wörd:1&+%' > "$work/utf8-password"
+openssl pkcs8 -topk8 -in rsa.pem -v2 aes-256-cbc -passout "file:$work/utf8-password" -out rsa-pbes2-aes256-utf8-password.pem
+openssl pkcs8 -topk8 -in rsa.pem -v1 PBE-SHA1-3DES -passout "file:$work/utf8-password" -out rsa-pbe-sha1-3des-utf8-password.pem
+openssl rsa -in rsa.pem -traditional -aes128 -passout "file:$work/utf8-password" -out rsa-traditional-aes128-utf8-password.pem
+openssl pkcs12 -export -inkey rsa.pem -in "$work/rsa.crt" -name Signer -passout "file:$work/utf8-password" -out rsa-openssl3-utf8-password.p12
+openssl pkcs12 -export -legacy -inkey rsa.pem -in "$work/rsa.crt" -name Signer -passout "file:$work/utf8-password" -out rsa-openssl-legacy-utf8-password.p12
+
 # Hostile costs: 2 000 000 iterations, twice the limit auth-keys accepts (with -nomaciter the
 # MAC asks for one iteration and only the bags ask for too many).
 openssl pkcs8 -topk8 -in rsa.pem -v2 aes-256-cbc -iter 2000000 -passout pass:keypass -out rsa-pbes2-2m-iter.pem
