@@ -1,6 +1,7 @@
 //! The synchronous JWT issuer: no HTTP, no async runtime.
 
 use std::fmt;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -48,9 +49,6 @@ pub struct JwtIssuer {
     signer: SharedSigner,
     /// Shared by clones, which keeps an issuer small and cheap to clone.
     fixed: Arc<FixedParts>,
-    issuer: Option<String>,
-    subject: Option<String>,
-    audience: Option<Audience>,
     exp_time: Duration,
     clock: Arc<dyn Clock>,
     jti: JtiSource,
@@ -66,6 +64,10 @@ struct FixedParts {
     claims_tail: Vec<u8>,
     /// A configured `jti`, encoded as a JSON string.
     fixed_jti: Option<Vec<u8>>,
+    /// The registered claims as configured, for `Debug`.
+    issuer: Option<String>,
+    subject: Option<String>,
+    audience: Option<Audience>,
 }
 
 /// A JSON object written member by member, in the order given (`serde_json`'s own map would
@@ -164,37 +166,34 @@ impl JwtIssuer {
         let mut payload =
             Vec::with_capacity(self.fixed.claims_head.len() + self.fixed.claims_tail.len() + 96);
         payload.extend_from_slice(&self.fixed.claims_head);
-        payload.extend_from_slice(b"\"exp\":");
-        payload.extend_from_slice(exp.to_string().as_bytes());
-        payload.extend_from_slice(b",\"nbf\":");
-        payload.extend_from_slice(iat.to_string().as_bytes());
-        payload.extend_from_slice(b",\"iat\":");
-        payload.extend_from_slice(iat.to_string().as_bytes());
-        payload.extend_from_slice(b",\"jti\":");
+        // Numbers written straight into the buffer; no allocation per claim.
+        let _ = write!(payload, "\"exp\":{exp},\"nbf\":{iat},\"iat\":{iat},\"jti\":");
         match &self.fixed.fixed_jti {
             Some(jti) => payload.extend_from_slice(jti),
             None => {
-                // base64url needs no JSON escaping.
+                // base64url needs no JSON escaping; 16 random bytes make 22 characters.
+                let mut jti = [0u8; 22];
+                let written = URL_SAFE_NO_PAD
+                    .encode_slice(self.jti.next()?, &mut jti)
+                    .map_err(|_| Error::other("could not encode the jti"))?;
                 payload.push(b'"');
-                let mut jti = String::with_capacity(24);
-                URL_SAFE_NO_PAD.encode_string(self.jti.next()?, &mut jti);
-                payload.extend_from_slice(jti.as_bytes());
+                payload.extend_from_slice(&jti[..written]);
                 payload.push(b'"');
             }
         }
         payload.extend_from_slice(&self.fixed.claims_tail);
 
         let encoded_payload_len = payload.len().div_ceil(3) * 4;
-        // Sized for the largest signature (RSA-4096, 683 base64 characters), so the buffer
-        // holding the token never grows and leaves an unwiped copy behind.
+        // Sized for an RSA-4096 signature (683 base64 characters), so the buffer holding the
+        // token grows (leaving an unwiped copy behind) only for larger keys or custom signers.
         let mut jwt = Zeroizing::new(String::with_capacity(
             self.fixed.header_prefix.len() + encoded_payload_len + 1 + 700,
         ));
         jwt.push_str(&self.fixed.header_prefix);
         URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
-        let signature = self.signer.sign(jwt.as_bytes())?;
+        let signature = Zeroizing::new(self.signer.sign(jwt.as_bytes())?);
         jwt.push('.');
-        URL_SAFE_NO_PAD.encode_string(signature, &mut jwt);
+        URL_SAFE_NO_PAD.encode_string(&*signature, &mut jwt);
         let jwt = SecretString::from(std::mem::take(&mut *jwt));
         Ok((jwt, expires_at))
     }
@@ -204,9 +203,9 @@ impl fmt::Debug for JwtIssuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtIssuer")
             .field("signer", &self.signer)
-            .field("issuer", &self.issuer)
-            .field("subject", &self.subject)
-            .field("audience", &self.audience)
+            .field("issuer", &self.fixed.issuer)
+            .field("subject", &self.fixed.subject)
+            .field("audience", &self.fixed.audience)
             .field("exp_time", &self.exp_time)
             .finish_non_exhaustive()
     }
@@ -412,10 +411,10 @@ impl IssuerBuilder {
                 claims_head,
                 claims_tail,
                 fixed_jti,
+                issuer: self.issuer,
+                subject: self.subject,
+                audience: self.audience,
             }),
-            issuer: self.issuer,
-            subject: self.subject,
-            audience: self.audience,
             exp_time: Duration::from_secs(exp_time.as_secs()),
             // Whole-second claims and a per-call expiry check: the cheap coarse clock suffices.
             clock: self.clock.unwrap_or_else(|| Arc::new(CoarseClock::new())),
