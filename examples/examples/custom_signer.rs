@@ -21,7 +21,7 @@ type SignRequest = (Vec<u8>, mpsc::Sender<Result<Vec<u8>>>);
 /// A signer whose key lives in a separate service; this process never sees it.
 #[derive(Debug)]
 struct RemoteSigner {
-    requests: std::sync::Mutex<mpsc::Sender<SignRequest>>,
+    requests: mpsc::Sender<SignRequest>,
     key_id: String,
 }
 
@@ -36,7 +36,7 @@ impl RemoteSigner {
             }
         });
         Ok(Self {
-            requests: std::sync::Mutex::new(requests),
+            requests,
             key_id: "kms-key-2026".to_owned(),
         })
     }
@@ -54,8 +54,6 @@ impl JwsSigner for RemoteSigner {
     fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>> {
         let (reply, answer) = mpsc::channel();
         self.requests
-            .lock()
-            .map_err(|_| Error::other("the signing service is gone"))?
             .send((signing_input.to_vec(), reply))
             .map_err(|_| Error::other("the signing service is unreachable"))?;
         answer
@@ -77,11 +75,11 @@ impl TokenTransport for CheckingEndpoint {
         let form: Vec<(String, String)> = form_urlencoded::parse(request.body())
             .into_owned()
             .collect();
-        let assertion = form
-            .iter()
-            .find(|(name, _)| name == "client_assertion")
-            .map(|(_, jwt)| jwt.clone())
-            .unwrap_or_default();
+        let Some((_, assertion)) = form.iter().find(|(name, _)| name == "client_assertion") else {
+            let mut refused = http::Response::new(br#"{"error":"invalid_client"}"#.to_vec());
+            *refused.status_mut() = http::StatusCode::UNAUTHORIZED;
+            return Ok(refused);
+        };
         let header = assertion.split('.').next().unwrap_or_default();
         println!("token endpoint got a client assertion whose header is {header}");
         Ok(http::Response::new(

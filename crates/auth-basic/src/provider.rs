@@ -117,7 +117,10 @@ mod tests {
     #[tokio::test]
     async fn a_password_may_hold_colons_spaces_and_punctuation() {
         // Only the user id is split at the first colon (RFC 7617 §2); the password keeps its.
-        assert_eq!(header("alice", "p:a ss&+%!").await, "Basic YWxpY2U6cDphIHNzJislIQ==");
+        assert_eq!(
+            header("alice", "p:a ss&+%!").await,
+            "Basic YWxpY2U6cDphIHNzJislIQ=="
+        );
     }
 
     #[tokio::test]

@@ -167,7 +167,10 @@ impl JwtIssuer {
             Vec::with_capacity(self.fixed.claims_head.len() + self.fixed.claims_tail.len() + 96);
         payload.extend_from_slice(&self.fixed.claims_head);
         // Numbers written straight into the buffer; no allocation per claim.
-        let _ = write!(payload, "\"exp\":{exp},\"nbf\":{iat},\"iat\":{iat},\"jti\":");
+        let _ = write!(
+            payload,
+            "\"exp\":{exp},\"nbf\":{iat},\"iat\":{iat},\"jti\":"
+        );
         match &self.fixed.fixed_jti {
             Some(jti) => payload.extend_from_slice(jti),
             None => {
