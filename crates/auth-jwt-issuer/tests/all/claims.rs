@@ -71,6 +71,11 @@ async fn lifetimes_outside_one_second_to_one_year_are_refused_at_build_time() {
         Some(at(1_700_000_000) + MAX_EXP_TIME),
         "the token expires a year after it was issued"
     );
+    // The leeway, clamped to half the lifetime, leaves a renewal point: the token is reused.
+    assert!(
+        auth_core::AuthProvider::token_now(&provider).is_some_and(|t| t.same_credential(&token)),
+        "the cached token is served until its renewal point"
+    );
 }
 
 #[test]
