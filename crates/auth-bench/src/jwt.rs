@@ -11,7 +11,7 @@ use auth_keys::PrivateKey;
 
 use crate::Effort;
 use crate::hot::key;
-use crate::measure::{Paired, median, now_or_never, ns_per_op, paired, report};
+use crate::measure::{Paired, now_or_never, ns_per_op, paired, report};
 
 fn signing_key(alg: Algorithm, file: &str, backend: Backend) -> Result<SigningKey, String> {
     let key = PrivateKey::from_file(key(file), None).map_err(|e| e.to_string())?;
@@ -124,13 +124,12 @@ pub(crate) fn run(effort: Effort) -> Result<(), String> {
         (Algorithm::Ps256, "rsa.pem"),
         (Algorithm::Es256, "ec-p256.pem"),
     ] {
-        let der = PrivateKey::from_file(key(file), None)
-            .map_err(|e| e.to_string())?
-            .expose_der()
-            .to_vec();
+        let private = PrivateKey::from_file(key(file), None).map_err(|e| e.to_string())?;
         for backend in Backend::all() {
-            let issuer = issuer(signing_key(alg, file, *backend)?)?;
-            let mut raw = raw_signer(*backend, alg, &der, input(&issuer)?)?;
+            let signer =
+                SigningKey::with_backend(alg, &private, *backend).map_err(|e| e.to_string())?;
+            let issuer = issuer(signer)?;
+            let mut raw = raw_signer(*backend, alg, private.expose_der(), input(&issuer)?)?;
             let result: Paired = paired(
                 effort.repeats,
                 round,
@@ -200,14 +199,9 @@ pub(crate) fn run(effort: Effort) -> Result<(), String> {
     )?)?);
     drop(now_or_never(cached.token()));
     let reference_ns = ns_per_op(effort.repeats, 50 * effort.scale, reference);
-    let mut cached_runs: Vec<f64> = (0..effort.repeats)
-        .map(|_| {
-            ns_per_op(1, 100_000 * effort.scale, || {
-                drop(black_box(now_or_never(cached.token())))
-            })
-        })
-        .collect();
-    let cached_ns = median(&mut cached_runs);
+    let cached_ns = ns_per_op(effort.repeats, 100_000 * effort.scale, || {
+        drop(black_box(now_or_never(cached.token())))
+    });
     report(
         "Ballerina's way (decode keystore + sign per request) vs cached JWT provider",
         reference_ns / cached_ns,
