@@ -22,8 +22,10 @@ fn key_path(name: &str) -> PathBuf {
 }
 
 fn pkcs8_der(name: &str) -> Vec<u8> {
-    let text = std::fs::read(key_path(name)).expect("bench key exists");
-    pem::parse(text).expect("PEM").into_contents()
+    PrivateKey::from_file(key_path(name), None)
+        .expect("bench key loads")
+        .expose_der()
+        .to_vec()
 }
 
 fn issuer(alg: Algorithm, file: &str) -> JwtIssuer {

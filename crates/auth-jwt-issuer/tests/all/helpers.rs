@@ -1,6 +1,14 @@
 //! Shared test helpers: fixture paths, decoding, independent verification.
-// The lean build (no default features) skips the tests of encrypted keys and keystores.
-#![cfg_attr(not(feature = "pkcs12"), allow(dead_code))]
+// A build without all the key-format features skips the tests of encrypted keys and keystores.
+#![cfg_attr(
+    not(all(
+        feature = "encrypted-pkcs8",
+        feature = "legacy-pem",
+        feature = "pkcs12",
+        feature = "ec-public-key"
+    )),
+    allow(dead_code)
+)]
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
