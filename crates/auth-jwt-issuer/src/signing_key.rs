@@ -6,7 +6,7 @@ use std::path::Path;
 use auth_core::{Error, Result, SecretString};
 use auth_keys::PrivateKey;
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::{Algorithm, KeyFamily};
 use crate::backend::{Backend, BackendKey, KeyInput};
 use crate::signer::JwsSigner;
 
@@ -123,12 +123,20 @@ impl SigningKey {
     ///
     /// # Errors
     ///
-    /// [`auth_core::ErrorKind::KeyMaterial`] for a non-HMAC algorithm or
-    /// a short secret.
+    /// [`auth_core::ErrorKind::InvalidConfig`] for an algorithm other than HS256/384/512;
+    /// [`auth_core::ErrorKind::KeyMaterial`] for a short secret.
     pub fn hmac(algorithm: Algorithm, secret: impl Into<SecretString>) -> Result<Self> {
         let secret = secret.into();
-        if algorithm == Algorithm::None {
-            return Err(none_with_a_key("the shared secret"));
+        match algorithm.key_family() {
+            KeyFamily::Secret => {}
+            KeyFamily::Nothing => return Err(none_with_a_key("the shared secret")),
+            _ => {
+                return Err(Error::invalid_config(format!(
+                    "{algorithm} signs with a private key, not a shared secret; use \
+                     `SigningKey::from_file` (or another key constructor) for it, or choose \
+                     HS256, HS384 or HS512 for a shared secret"
+                )));
+            }
         }
         Ok(Self {
             algorithm,

@@ -257,6 +257,26 @@ fn short_hmac_secrets_are_refused() {
 }
 
 #[test]
+fn hmac_takes_only_the_hmac_algorithms() {
+    for algorithm in [Algorithm::Rs256, Algorithm::Es256, Algorithm::EdDsa] {
+        let err = SigningKey::hmac(algorithm, SECRET).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{algorithm}");
+        assert!(
+            err.message().contains(&format!(
+                "{algorithm} signs with a private key, not a shared secret"
+            )),
+            "{err}"
+        );
+        assert!(!err.to_string().contains(SECRET), "{err}");
+    }
+    let err = SigningKey::hmac(Algorithm::None, SECRET).unwrap_err();
+    assert!(
+        err.message().contains("algorithm `none` signs nothing"),
+        "{err}"
+    );
+}
+
+#[test]
 fn control_characters_in_claim_strings_are_refused() {
     for builder in [
         hs256().issuer("acme\r\nX: y"),
