@@ -170,8 +170,13 @@ pub(crate) fn check_custom_payload(payload: &str) -> Result<()> {
             }
             i += 1;
         }
-        if RESERVED.contains(&name) {
-            return bad(format!("it sets `{name}`, which the grant itself sends"));
+        // Compared decoded: `grant%5Ftype` reaches the server as `grant_type` all the same.
+        let decoded: String = form_urlencoded::parse(name.as_bytes())
+            .next()
+            .map(|(decoded, _)| decoded.into_owned())
+            .unwrap_or_default();
+        if RESERVED.contains(&decoded.as_str()) {
+            return bad(format!("it sets `{decoded}`, which the grant itself sends"));
         }
     }
     Ok(())
@@ -228,6 +233,9 @@ mod tests {
             ("a=1%zz", "two hex digits"),
             ("a=1\r\nb=2", "0x0D"),
             ("grant_type=password", "sets `grant_type`"),
+            // Encoded names decode to the same parameter on the server.
+            ("grant%5Ftype=password", "sets `grant_type`"),
+            ("a=1&client%5fsecret=x", "sets `client_secret`"),
         ] {
             let err = check_custom_payload(payload).unwrap_err();
             assert!(err.message().contains(why), "{payload:?}: {err}");
