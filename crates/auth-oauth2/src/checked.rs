@@ -1,7 +1,6 @@
 //! The configuration, checked and turned into what each token request needs. Everything that
 //! can be wrong with a config is found here, when the provider is built.
 
-use std::fmt;
 use std::time::Duration;
 
 use auth_core::{Error, Result, SecretString};
@@ -44,16 +43,6 @@ pub(crate) struct CheckedConfig {
     pub(crate) fallback_on_invalid_grant: bool,
     /// Credentials blanked out of anything a server echoes back.
     pub(crate) secrets: Vec<SecretString>,
-}
-
-impl fmt::Debug for CheckedConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CheckedConfig")
-            .field("grant", &self.grant_name)
-            .field("endpoint", &self.endpoint.display)
-            .field("refresh", &self.refresh.as_ref().map(|r| &r.display))
-            .finish_non_exhaustive()
-    }
 }
 
 impl CheckedConfig {
@@ -102,7 +91,7 @@ impl CheckedConfig {
                     // scope, RFC 6749 §6).
                     None => token_endpoint(url_field, &[])?,
                     Some(refresh) => {
-                        let refresh = Endpoint::new(&EndpointSettings {
+                        let endpoint = Endpoint::new(&EndpointSettings {
                             field: "refresh_config.refresh_url",
                             url: &refresh.refresh_url,
                             allow_insecure_http: config.allow_insecure_http,
@@ -115,12 +104,12 @@ impl CheckedConfig {
                                 .as_ref()
                                 .unwrap_or(&config.client_auth),
                         })?;
-                        secrets.extend(refresh.credential.secrets());
+                        secrets.extend(endpoint.credential.secrets());
                         secrets.extend(request_extras(
-                            &password_refresh_headers(password),
-                            password_refresh_payload(password),
+                            &refresh.custom_headers,
+                            refresh.custom_payload.as_deref(),
                         ));
-                        refresh
+                        endpoint
                     }
                 };
                 (
@@ -203,17 +192,12 @@ fn request_extras(headers: &[(String, String)], payload: Option<&str>) -> Vec<Se
         .collect()
 }
 
-fn password_refresh_headers(grant: &crate::grant::PasswordGrant) -> Vec<(String, String)> {
-    grant
-        .refresh
-        .as_ref()
-        .map(|refresh| refresh.custom_headers.clone())
-        .unwrap_or_default()
-}
-
-fn password_refresh_payload(grant: &crate::grant::PasswordGrant) -> Option<&str> {
-    grant
-        .refresh
-        .as_ref()
-        .and_then(|refresh| refresh.custom_payload.as_deref())
+impl CheckedConfig {
+    /// The credentials to blank from server text, as text.
+    pub(crate) fn secret_strs(&self) -> Vec<&str> {
+        self.secrets
+            .iter()
+            .map(SecretString::expose_secret)
+            .collect()
+    }
 }

@@ -41,12 +41,7 @@ pub(crate) fn check_url(
             "`{field}` carries credentials in the URL; remove them and use client authentication"
         )));
     }
-    let display = {
-        let mut shown = parsed.clone();
-        shown.set_query(None);
-        shown.set_fragment(None);
-        shown.to_string()
-    };
+    let display = display_of(&parsed);
     match parsed.scheme() {
         "https" => {}
         "http" if allow_insecure_http || is_loopback(&host) => {}
@@ -67,16 +62,17 @@ pub(crate) fn check_url(
 
 /// A URL for `Debug` output: without user info, query or fragment, which can carry keys.
 pub(crate) fn shown_url(url: &str) -> String {
-    match Url::parse(url.trim()) {
-        Ok(mut parsed) => {
-            let _ = parsed.set_username("");
-            let _ = parsed.set_password(None);
-            parsed.set_query(None);
-            parsed.set_fragment(None);
-            parsed.to_string()
-        }
-        Err(_) => "(not a URL)".to_owned(),
-    }
+    Url::parse(url.trim()).map_or_else(|_| "(not a URL)".to_owned(), |parsed| display_of(&parsed))
+}
+
+/// `url` without user info, query or fragment, for messages and logs.
+fn display_of(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 fn is_loopback(host: &Host<&str>) -> bool {

@@ -131,7 +131,8 @@ impl OAuth2Config {
         self
     }
 
-    /// Adds a form parameter to every token request.
+    /// Adds a form parameter to every token request (name and value trimmed of surrounding
+    /// whitespace, as Ballerina does).
     #[must_use]
     pub fn optional_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.optional_params.push((name.into(), value.into()));
@@ -238,7 +239,8 @@ impl RefreshConfig {
         self
     }
 
-    /// Adds a form parameter to refresh requests.
+    /// Adds a form parameter to refresh requests (name and value trimmed of surrounding
+    /// whitespace).
     #[must_use]
     pub fn optional_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.optional_params.push((name.into(), value.into()));

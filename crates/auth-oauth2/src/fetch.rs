@@ -151,12 +151,7 @@ impl Fetcher {
         let host = endpoint.url.host_str().unwrap_or_default().to_owned();
         // The access token being replaced is a secret too, if the server echoes it.
         let current = cache.current();
-        let mut secrets: Vec<&str> = self
-            .config
-            .secrets
-            .iter()
-            .map(SecretString::expose_secret)
-            .collect();
+        let mut secrets = self.config.secret_strs();
         secrets.extend_from_slice(extra_secrets);
         if let Some(cached) = &current {
             secrets.push(cached.token().expose_credential());

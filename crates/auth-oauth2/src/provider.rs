@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::cache::CoarseClock;
-use auth_core::{AuthProvider, Clock, Result, SecretString, Token, async_trait};
+use auth_core::{AuthProvider, Clock, Result, Token, async_trait};
 use tracing::Instrument as _;
 use tracing::instrument::WithSubscriber as _;
 
@@ -125,8 +125,8 @@ impl OAuth2ProviderBuilder {
         self
     }
 
-    /// Sends password-grant refresh requests through `transport` (when the refresh endpoint
-    /// has its own TLS settings).
+    /// Sends refresh requests of the password and jwt-bearer grants through `transport` (when
+    /// the refresh endpoint has its own TLS settings).
     pub fn refresh_transport(mut self, transport: Arc<dyn TokenTransport>) -> Self {
         self.refresh_transport = Some(transport);
         self
@@ -252,13 +252,7 @@ impl Inner {
             let outcome = match CatchUnwind(Box::pin(inner.fetcher.fetch(&inner.cache))).await {
                 Ok(outcome) => outcome,
                 Err(message) => {
-                    let secrets: Vec<&str> = inner
-                        .fetcher
-                        .config
-                        .secrets
-                        .iter()
-                        .map(SecretString::expose_secret)
-                        .collect();
+                    let secrets = inner.fetcher.config.secret_strs();
                     Err(panicked(
                         inner.endpoint(),
                         inner.grant_name(),
