@@ -2,7 +2,6 @@
 //! applies): HTTP version, timeouts and TLS, for the authenticated client and the token
 //! endpoint's transport alike.
 
-use std::fmt;
 use std::time::Duration;
 
 use auth_core::{Error, Result};
@@ -52,7 +51,8 @@ impl std::str::FromStr for HttpVersion {
 /// # let _ = client;
 /// # Ok::<(), auth_core::Error>(())
 /// ```
-#[derive(Clone)]
+// `Debug` derived: `SecureSocket`'s own `Debug` hides its passwords.
+#[derive(Clone, Debug)]
 pub struct ClientSettings {
     pub(crate) http_version: Option<HttpVersion>,
     pub(crate) connect_timeout: Duration,
@@ -68,17 +68,6 @@ impl Default for ClientSettings {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             secure_socket: None,
         }
-    }
-}
-
-impl fmt::Debug for ClientSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientSettings")
-            .field("http_version", &self.http_version)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("secure_socket", &self.secure_socket)
-            .finish()
     }
 }
 
