@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use auth_core::cache::{CachedToken, TokenCell};
 use auth_core::clock::unix_nanos;
-use auth_core::file::{MAX_SECRET_FILE_BYTES, read_bounded};
+use auth_core::file::{MAX_SECRET_FILE_BYTES, read_bounded_with_metadata};
 use auth_core::{Clock, Error, ErrorKind, Result, SecretString, SystemClock, Token};
 
 use crate::validate::bearer_token;
@@ -309,10 +309,10 @@ fn file_error(path: &Path, error: &std::io::Error) -> Error {
 }
 
 fn read_token(path: &Path) -> Result<(Token, Fingerprint)> {
-    // Fingerprint before reading: if the file changes in between, the next check sees a
-    // different fingerprint and reads it again, so a rotation is never missed.
-    let metadata = std::fs::metadata(path).map_err(|e| file_error(path, &e))?;
-    let bytes = read_bounded(
+    // The fingerprint is of the file actually read, taken before reading: if the file changes
+    // meanwhile, the next check sees a different fingerprint and reads it again, so a rotation
+    // is never missed.
+    let (bytes, metadata) = read_bounded_with_metadata(
         path,
         "bearer token file",
         MAX_SECRET_FILE_BYTES,

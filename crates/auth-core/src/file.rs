@@ -1,7 +1,7 @@
 //! Reading small local files (tokens, keys, certificates, configs) with a size cap, refusing
 //! anything that is not a regular file, into a buffer that is wiped when dropped.
 
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{ErrorKind as IoErrorKind, Read};
 use std::path::Path;
 
@@ -44,6 +44,22 @@ pub fn read_bounded(
     limit: u64,
     kind: ErrorKind,
 ) -> Result<Zeroizing<Vec<u8>>> {
+    read_bounded_with_metadata(path, what, limit, kind).map(|(bytes, _)| bytes)
+}
+
+/// As [`read_bounded`], also returning the metadata of the file that was read, taken from the
+/// open file before reading (a file swapped in meanwhile shows a different fingerprint next
+/// time, so a watcher comparing metadata never misses a change).
+///
+/// # Errors
+///
+/// As [`read_bounded`].
+pub fn read_bounded_with_metadata(
+    path: &Path,
+    what: &str,
+    limit: u64,
+    kind: ErrorKind,
+) -> Result<(Zeroizing<Vec<u8>>, Metadata)> {
     let fail = |reason: String| Error::new(kind, format!("{what} `{}` {reason}", path.display()));
     let io_fail = |e: std::io::Error| {
         let reason = match e.kind() {
@@ -69,7 +85,7 @@ pub fn read_bounded(
     if buffer.len() as u64 > limit {
         return Err(fail(too_large(limit)));
     }
-    Ok(buffer)
+    Ok((buffer, metadata))
 }
 
 /// Opens `path` for reading without ever blocking in `open`: on Unix with `O_NONBLOCK`, so a
@@ -86,7 +102,7 @@ fn open_without_waiting(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
-fn check_regular(metadata: &std::fs::Metadata, limit: u64) -> std::result::Result<(), String> {
+fn check_regular(metadata: &Metadata, limit: u64) -> std::result::Result<(), String> {
     let kind = metadata.file_type();
     if !kind.is_file() {
         let what = if kind.is_dir() {
