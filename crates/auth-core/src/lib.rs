@@ -7,6 +7,7 @@ pub mod clock;
 mod error;
 pub mod file;
 mod provider;
+pub mod rejection;
 mod secret;
 pub mod text;
 mod token;

@@ -23,7 +23,7 @@ pub use credential::{RequestBuilderExt, authorize};
 pub use error::{Error, Result, redact_url, shown_url};
 #[cfg(feature = "middleware")]
 pub use middleware::AuthMiddleware;
-pub use rejection::{ReplayPolicy, is_invalid_token_challenge};
+pub use rejection::{ReplayPolicy, is_invalid_token_challenge, is_rejection};
 pub use settings::{ClientSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, HttpVersion};
 pub use tls::{ClientKey, SecureSocket, TrustConfig};
 #[cfg(feature = "oauth2")]

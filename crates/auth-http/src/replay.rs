@@ -56,7 +56,7 @@ pub(crate) fn judge(
         Kept::Url(url) => url,
         Kept::Request(copy) => copy.url(),
     };
-    if !policy.rejects_by_status(&response) {
+    if !policy.rejects(response.status(), response.headers()) {
         return Verdict::Keep(response);
     }
     if !same_origin(sent_to, response.url()) {
