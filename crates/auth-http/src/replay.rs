@@ -56,33 +56,73 @@ pub(crate) fn judge(
         Kept::Url(url) => url,
         Kept::Request(copy) => copy.url(),
     };
-    if !policy.rejects(response.status(), response.headers()) {
+    let answer = Answer {
+        status: response.status(),
+        headers: response.headers(),
+        url: response.url(),
+    };
+    if !rejected(
+        provider,
+        policy,
+        token,
+        sent_to,
+        &answer,
+        matches!(kept, Kept::Request(_)),
+    ) {
         return Verdict::Keep(response);
     }
-    if !same_origin(sent_to, response.url()) {
+    match kept {
+        Kept::Request(again) => Verdict::Replay(again),
+        Kept::Nothing | Kept::Url(_) => Verdict::Keep(response),
+    }
+}
+
+/// What judging a response needs of it, whichever reqwest client (async or blocking) got it.
+pub(crate) struct Answer<'a> {
+    pub(crate) status: http::StatusCode,
+    pub(crate) headers: &'a http::HeaderMap,
+    /// Where the response came from, after any redirects.
+    pub(crate) url: &'a reqwest::Url,
+}
+
+/// Whether `answer`, to a request whose `token` was sent to `sent_to`, rejects that token; if
+/// so, the token is invalidated. `can_replay` only decides what the log says.
+pub(crate) fn rejected(
+    provider: &dyn AuthProvider,
+    policy: &ReplayPolicy,
+    token: &Token,
+    sent_to: &reqwest::Url,
+    answer: &Answer<'_>,
+    can_replay: bool,
+) -> bool {
+    let status = answer.status.as_u16();
+    if !policy.rejects(answer.status, answer.headers) {
+        return false;
+    }
+    if !same_origin(sent_to, answer.url) {
         tracing::debug!(
             target: "auth_http",
-            status = response.status().as_u16(),
+            status,
             "a rejection from another origin after a redirect, where the credential was not \
              sent; the credential is kept"
         );
-        return Verdict::Keep(response);
+        return false;
     }
     provider.invalidate(token);
-    let Kept::Request(again) = kept else {
+    if can_replay {
         tracing::debug!(
             target: "auth_http",
-            status = response.status().as_u16(),
+            status,
+            "credential rejected; replaying once with a fresh one"
+        );
+    } else {
+        tracing::debug!(
+            target: "auth_http",
+            status,
             "credential rejected; the body is a stream, so the request is not replayed"
         );
-        return Verdict::Keep(response);
-    };
-    tracing::debug!(
-        target: "auth_http",
-        status = response.status().as_u16(),
-        "credential rejected; replaying once with a fresh one"
-    );
-    Verdict::Replay(again)
+    }
+    true
 }
 
 /// Sends `request` with a credential from `provider`, replaying once on a rejection.

@@ -3,6 +3,8 @@
 
 mod support;
 
+#[cfg(feature = "blocking")]
+mod blocking;
 #[cfg(all(
     feature = "config",
     feature = "basic",

@@ -37,7 +37,7 @@ impl AuthProvider for Counting {
 }
 
 /// Accepts only `Bearer t2` (or whatever `accepted` says).
-async fn resource(accepted: &'static str) -> crate::support::Server {
+pub(crate) async fn resource(accepted: &'static str) -> crate::support::Server {
     serve(None, move |seen| async move {
         if seen.authorization().as_deref() == Some(accepted) {
             reply(200, format!("ok {}", String::from_utf8_lossy(&seen.body)))
