@@ -10,8 +10,9 @@ use auth_oauth2::{OAuth2Config, OAuth2Provider, TokenTransport, TransportError};
 use crate::Effort;
 use crate::measure::{median, now_or_never, ns_per_op, report};
 
+/// A token endpoint that answers at once, so the provider holds a cached OAuth2 token.
 #[derive(Debug)]
-struct Fixed;
+pub(crate) struct Fixed;
 
 #[async_trait]
 impl TokenTransport for Fixed {

@@ -147,8 +147,8 @@ pub(crate) fn run(effort: Effort) -> Result<(), String> {
             );
             println!(
                 "  (issue() {:.1} us, raw signature {:.1} us; ratio spread {:.2}-{:.2})",
-                result.ours_ns / 1e3,
-                result.baseline_ns / 1e3,
+                result.ours / 1e3,
+                result.baseline / 1e3,
                 result.lowest,
                 result.highest
             );
@@ -172,8 +172,8 @@ pub(crate) fn run(effort: Effort) -> Result<(), String> {
         );
         println!(
             "  (aws-lc-rs {:.1} us, ring {:.1} us; ratio spread {:.2}-{:.2})",
-            result.ours_ns / 1e3,
-            result.baseline_ns / 1e3,
+            result.ours / 1e3,
+            result.baseline / 1e3,
             result.lowest,
             result.highest
         );

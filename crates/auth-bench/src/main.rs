@@ -3,6 +3,8 @@
 //! ```sh
 //! cargo run --release -p auth-bench -- --quick   # under a minute after the build
 //! cargo run --release -p auth-bench              # more repetitions, steadier figures
+//! cargo run --release -p auth-bench -- --quick --only layer,throughput   # some sections
+//! valgrind --tool=callgrind target/release/auth-bench --sequential auth 2000   # instructions
 //! ```
 //!
 //! Prints one line per figure: `name: value unit (goal: ...)`. Timings are medians of several
@@ -11,6 +13,7 @@
 
 mod hot;
 mod jwt;
+mod layer;
 mod measure;
 mod network;
 
@@ -24,6 +27,20 @@ pub(crate) struct Effort {
 }
 
 fn main() {
+    // `--sequential CLIENT N`: N requests one after another, for callgrind (see network.rs).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--sequential") {
+        let client = args.get(at + 1).map_or("", String::as_str);
+        let count = args
+            .get(at + 2)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1000);
+        if let Err(e) = network::sequential(client, count) {
+            eprintln!("auth-bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let quick = std::env::args().any(|a| a == "--quick");
     let effort = if quick {
         Effort {
@@ -53,11 +70,31 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // `--only hot,layer` runs those sections alone (hot, jwt, layer, stampede, throughput).
+    let only: Option<Vec<String>> = std::env::args()
+        .skip_while(|a| a != "--only")
+        .nth(1)
+        .map(|list| list.split(',').map(str::to_owned).collect());
+    let runs = |section: &str| {
+        only.as_ref()
+            .is_none_or(|list| list.iter().any(|s| s == section))
+    };
     let outcome = runtime.block_on(async {
-        hot::run(effort).await?;
-        jwt::run(effort)?;
-        network::stampede(effort).await?;
-        network::throughput(effort).await?;
+        if runs("hot") {
+            hot::run(effort).await?;
+        }
+        if runs("jwt") {
+            jwt::run(effort)?;
+        }
+        if runs("layer") {
+            layer::overhead(effort).await?;
+        }
+        if runs("stampede") {
+            network::stampede(effort).await?;
+        }
+        if runs("throughput") {
+            network::throughput(effort).await?;
+        }
         Ok::<(), String>(())
     });
     if let Err(e) = outcome {

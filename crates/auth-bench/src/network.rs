@@ -16,7 +16,7 @@ use http_body_util::Full;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use crate::Effort;
-use crate::measure::{median, report};
+use crate::measure::{median, paired_rates, report};
 
 /// A server on 127.0.0.1: `/token` answers a token after `delay` (an identity provider's own
 /// work) and counts requests; anything else answers `ok`.
@@ -134,6 +134,13 @@ pub(crate) async fn stampede(effort: Effort) -> Result<(), String> {
     Ok(())
 }
 
+/// Each throughput round lasts at least this long, so one hiccup of this noisy machine moves a
+/// round's rate by little.
+const ROUND: Duration = Duration::from_secs(1);
+
+/// Concurrent senders in the throughput rounds.
+const WORKERS: usize = 16;
+
 pub(crate) async fn throughput(effort: Effort) -> Result<(), String> {
     let addr = server(Duration::ZERO, Arc::new(AtomicUsize::new(0))).await?;
     let url = format!("http://{addr}/items");
@@ -141,31 +148,7 @@ pub(crate) async fn throughput(effort: Effort) -> Result<(), String> {
     let provider = oauth2(addr, &clock)?;
     provider.prefetch().await.map_err(|e| e.to_string())?;
     let plain = reqwest::Client::new();
-    let authed = AuthClient::new(reqwest::Client::new(), provider);
-    let per_round = 2_000 * effort.scale;
-    let workers = 16;
-
-    async fn round<F, Fut>(per_round: usize, workers: usize, send: F) -> f64
-    where
-        F: Fn() -> Fut + Clone + Send + 'static,
-        Fut: Future<Output = ()> + Send,
-    {
-        let start = Instant::now();
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let send = send.clone();
-                tokio::spawn(async move {
-                    for _ in 0..per_round / workers {
-                        send().await;
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            let _ = handle.await;
-        }
-        per_round as f64 / start.elapsed().as_secs_f64()
-    }
+    let authed = AuthClient::new(reqwest::Client::new(), provider.clone());
 
     let plain_send = {
         let (client, url) = (plain.clone(), url.clone());
@@ -178,8 +161,8 @@ pub(crate) async fn throughput(effort: Effort) -> Result<(), String> {
             }
         }
     };
-    let auth_send = {
-        let (client, url) = (authed.clone(), url.clone());
+    let sender = |client: AuthClient| {
+        let url = url.clone();
         move || {
             let (client, url) = (client.clone(), url.clone());
             async move {
@@ -189,32 +172,97 @@ pub(crate) async fn throughput(effort: Effort) -> Result<(), String> {
             }
         }
     };
-    round(per_round, workers, plain_send.clone()).await;
-    round(per_round, workers, auth_send.clone()).await;
-    let (mut ratios, mut plain_rates, mut auth_rates) = (Vec::new(), Vec::new(), Vec::new());
-    for n in 0..effort.repeats * 2 {
-        // ABBA, so drift in the machine's speed hits both sides alike.
-        let (p, a) = if n % 2 == 0 {
-            let p = round(per_round, workers, plain_send.clone()).await;
-            (p, round(per_round, workers, auth_send.clone()).await)
-        } else {
-            let a = round(per_round, workers, auth_send.clone()).await;
-            (round(per_round, workers, plain_send.clone()).await, a)
-        };
-        ratios.push(a / p);
-        plain_rates.push(p);
-        auth_rates.push(a);
-    }
+    let auth_send = sender(authed.clone());
+    let result = paired_rates(
+        effort.repeats,
+        ROUND,
+        WORKERS,
+        auth_send,
+        plain_send.clone(),
+    )
+    .await;
     report(
         "GET throughput, AuthClient (cached OAuth2) vs plain reqwest",
-        median(&mut ratios),
+        result.ratio,
         "x",
         ">= 0.97 x",
     );
     println!(
-        "  ({:.0} against {:.0} requests/s, {workers} concurrent, 127.0.0.1)",
-        median(&mut auth_rates),
-        median(&mut plain_rates)
+        "  ({:.0} against {:.0} requests/s, {WORKERS} concurrent, rounds of {} s, {}; 127.0.0.1)",
+        result.ours,
+        result.baseline,
+        ROUND.as_secs(),
+        result.spread()
     );
-    Ok(())
+    // The same without the copy each request keeps for a possible replay: what replay costs.
+    let no_replay = sender(authed.with_replay_policy(auth_http::ReplayPolicy::never()));
+    let result = paired_rates(effort.repeats, ROUND, WORKERS, no_replay, plain_send).await;
+    report(
+        "GET throughput, AuthClient with replay off vs plain reqwest",
+        result.ratio,
+        "x",
+        "report",
+    );
+    println!("  ({})", result.spread());
+    crate::layer::throughput(effort, &url, provider, ROUND, WORKERS).await
+}
+
+/// Sends `count` GETs one after another through `client` ("plain" reqwest, "header" for it
+/// with the header set by hand, "auth" for
+/// `AuthClient`, "hyper" for a bare hyper-util client, "hyper-header" for it with the header set by hand,
+/// "layer" for it with `AuthLayer`), on a
+/// one-thread runtime, and nothing else: a run under `valgrind --tool=callgrind` then counts the
+/// instructions one request costs, repeatably, whatever else the machine is doing.
+pub(crate) fn sequential(client: &str, count: usize) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let addr = server(Duration::ZERO, Arc::new(AtomicUsize::new(0))).await?;
+        let url = format!("http://{addr}/items");
+        let clock = ManualClock::new(SystemTime::now());
+        let provider = oauth2(addr, &clock)?;
+        provider.prefetch().await.map_err(|e| e.to_string())?;
+        match client {
+            "plain" => {
+                let client = reqwest::Client::new();
+                for _ in 0..count {
+                    let response = client.get(&url).send().await.map_err(|e| e.to_string())?;
+                    let _ = response.bytes().await;
+                }
+            }
+            "header" => {
+                // Plain reqwest with the same header set by hand: what a header alone costs.
+                let client = reqwest::Client::new();
+                let token = provider.token().await.map_err(|e| e.to_string())?;
+                for _ in 0..count {
+                    let response = client
+                        .get(&url)
+                        .header(http::header::AUTHORIZATION, token.header_value().clone())
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let _ = response.bytes().await;
+                }
+            }
+            "auth" => {
+                let client = AuthClient::new(reqwest::Client::new(), provider);
+                for _ in 0..count {
+                    let response = client.get(&url).send().await.map_err(|e| e.to_string())?;
+                    let _ = response.bytes().await;
+                }
+            }
+            "hyper" | "hyper-header" | "layer" => {
+                let how = match client {
+                    "layer" => crate::layer::Hyper::Layer,
+                    "hyper-header" => crate::layer::Hyper::Header,
+                    _ => crate::layer::Hyper::Bare,
+                };
+                crate::layer::sequential(how, &url, provider, count).await?;
+            }
+            other => return Err(format!("--sequential takes plain, header, auth, hyper, hyper-header or layer, not {other}")),
+        }
+        Ok(())
+    })
 }

@@ -4,7 +4,7 @@
 //! the same [`ReplayPolicy`], so a server that rejects a credential is understood the same way
 //! whichever stack sent the request.
 
-use http::header::WWW_AUTHENTICATE;
+use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderName, StatusCode};
 
 /// The gRPC status header; in a trailers-only response (an error before any message) it
@@ -17,8 +17,8 @@ const GRPC_UNAUTHENTICATED: &[u8] = b"16";
 /// When a response means the credential was rejected, so the provider should drop it and the
 /// request be sent once more with a fresh one.
 ///
-/// By default: `401 Unauthorized`, and a gRPC `UNAUTHENTICATED` (status 16) in the headers of
-/// a trailers-only response. Add `403` for servers that answer an expired bearer token with
+/// By default: `401 Unauthorized`, and, for gRPC ([`rejects_grpc`](Self::rejects_grpc)),
+/// `UNAUTHENTICATED` (status 16) in the headers of a trailers-only response. Add `403` for servers that answer an expired bearer token with
 /// `403` and `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1):
 ///
 /// ```
@@ -90,9 +90,9 @@ impl ReplayPolicy {
         self.enabled
     }
 
-    /// Whether a response with `status` and `headers` rejects the credential it answered, by
-    /// its status and challenge alone. Where the response came from is the caller's question:
-    /// only a response from the origin the credential was sent to can reject it.
+    /// Whether an HTTP response with `status` and `headers` rejects the credential it answered,
+    /// by its status and challenge alone. Where the response came from is the caller's
+    /// question: only a response from the origin the credential was sent to can reject it.
     pub fn rejects(&self, status: StatusCode, headers: &HeaderMap) -> bool {
         if !self.enabled {
             return false;
@@ -104,10 +104,24 @@ impl ReplayPolicy {
                     .iter()
                     .filter_map(|v| v.to_str().ok())
                     .any(is_invalid_token_challenge))
-            || (self.grpc_unauthenticated
-                && headers
-                    .get(GRPC_STATUS)
-                    .is_some_and(|code| code.as_bytes() == GRPC_UNAUTHENTICATED))
+    }
+
+    /// Whether a gRPC response (`content-type: application/grpc...`) rejects the credential:
+    /// `UNAUTHENTICATED` in the headers of a trailers-only response (unless [turned off](Self::on_grpc_unauthenticated)).
+    ///
+    /// Asked by the stacks that carry gRPC (the tower layer), on top of [`rejects`](Self::rejects);
+    /// reqwest reads no trailers and carries no gRPC, so its client does not pay for the lookup.
+    pub fn rejects_grpc(&self, headers: &HeaderMap) -> bool {
+        // `content-type` is a standard header, found without hashing its name: responses that
+        // are not gRPC are passed over before the costlier lookup of `grpc-status`.
+        self.enabled
+            && self.grpc_unauthenticated
+            && headers
+                .get(CONTENT_TYPE)
+                .is_some_and(|kind| kind.as_bytes().starts_with(b"application/grpc"))
+            && headers
+                .get(GRPC_STATUS)
+                .is_some_and(|code| code.as_bytes() == GRPC_UNAUTHENTICATED)
     }
 }
 
@@ -188,6 +202,10 @@ mod tests {
 
     fn grpc(code: &'static str) -> HeaderMap {
         let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/grpc+proto"),
+        );
         headers.insert(GRPC_STATUS, HeaderValue::from_static(code));
         headers
     }
@@ -195,14 +213,24 @@ mod tests {
     #[test]
     fn grpc_unauthenticated_counts_unless_turned_off() {
         let policy = ReplayPolicy::default();
-        assert!(policy.rejects(StatusCode::OK, &grpc("16")));
+        assert!(policy.rejects_grpc(&grpc("16")));
+        assert!(
+            !policy.rejects(StatusCode::OK, &grpc("16")),
+            "HTTP alone does not look"
+        );
         for other in ["0", "7", "1", "160"] {
-            assert!(!policy.rejects(StatusCode::OK, &grpc(other)), "{other}");
+            assert!(!policy.rejects_grpc(&grpc(other)), "{other}");
         }
+        let mut not_grpc = grpc("16");
+        not_grpc.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(
+            !policy.rejects_grpc(&not_grpc),
+            "only a gRPC response says UNAUTHENTICATED"
+        );
         assert!(
             !policy
                 .on_grpc_unauthenticated(false)
-                .rejects(StatusCode::OK, &grpc("16"))
+                .rejects_grpc(&grpc("16"))
         );
     }
 
@@ -217,6 +245,6 @@ mod tests {
         let never = ReplayPolicy::never();
         assert!(!never.is_enabled());
         assert!(!never.rejects(StatusCode::UNAUTHORIZED, &none));
-        assert!(!never.rejects(StatusCode::OK, &grpc("16")));
+        assert!(!never.rejects_grpc(&grpc("16")));
     }
 }

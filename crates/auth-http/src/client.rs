@@ -1,13 +1,14 @@
 //! A reqwest client that authenticates every request and replays once on rejection.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::{AuthProvider, SharedAuthProvider};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
-use crate::error::{Error, Result, redact_url};
+use crate::error::Result;
 use crate::rejection::ReplayPolicy;
 use crate::replay;
 
@@ -121,8 +122,16 @@ impl AuthClient {
     /// # Errors
     ///
     /// [`Error::Auth`] when the provider fails, [`Error::Http`] when sending fails.
-    pub async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response> {
-        replay::send(&self.client, &self.provider, &self.policy, request).await
+    pub fn execute(
+        &self,
+        request: reqwest::Request,
+    ) -> impl Future<Output = Result<reqwest::Response>> + Send + '_ {
+        replay::send(
+            &self.client,
+            self.provider.as_ref(),
+            &self.policy,
+            Ok(request),
+        )
     }
 }
 
@@ -139,7 +148,7 @@ impl fmt::Debug for AuthRequestBuilder<'_> {
     }
 }
 
-impl AuthRequestBuilder<'_> {
+impl<'a> AuthRequestBuilder<'a> {
     /// Adds a header.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.builder = self.builder.header(name, value);
@@ -179,11 +188,15 @@ impl AuthRequestBuilder<'_> {
     ///
     /// [`Error::Build`] for an invalid request, [`Error::Auth`] when the provider fails,
     /// [`Error::Http`] when sending fails.
-    pub async fn send(self) -> Result<reqwest::Response> {
-        let request = self
-            .builder
-            .build()
-            .map_err(|e| Error::Build(redact_url(e)))?;
-        self.client.execute(request).await
+    pub fn send(self) -> impl Future<Output = Result<reqwest::Response>> + Send + 'a {
+        // Built before the future is made, so the future does not carry the builder.
+        let client = self.client;
+        let built = self.builder.build();
+        replay::send(
+            &client.client,
+            client.provider.as_ref(),
+            &client.policy,
+            built,
+        )
     }
 }

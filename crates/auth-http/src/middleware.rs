@@ -10,7 +10,7 @@ use reqwest_middleware::{Middleware, Next};
 use crate::credential::{authorize, credential};
 use crate::error::redact_url;
 use crate::rejection::ReplayPolicy;
-use crate::replay::{self, Kept, Verdict};
+use crate::replay::{self, Kept};
 
 /// Authenticates every request of a `reqwest_middleware::ClientWithMiddleware`, with the same
 /// one-replay-on-rejection rule as [`AuthClient`](crate::AuthClient) (a rejection counts only
@@ -81,16 +81,21 @@ impl Middleware for AuthMiddleware {
             .run(request, extensions)
             .await
             .map_err(redact)?;
-        match replay::judge(self.provider.as_ref(), &self.policy, &token, kept, response) {
-            Verdict::Keep(response) => Ok(response),
-            Verdict::Replay(mut again) => {
-                let fresh = credential(self.provider.as_ref())
-                    .await
-                    .map_err(reqwest_middleware::Error::middleware)?;
-                authorize(&mut again, &fresh);
-                next.run(again, extensions).await.map_err(redact)
-            }
-        }
+        let Some(mut again) = replay::judge(
+            self.provider.as_ref(),
+            &self.policy,
+            &token,
+            kept,
+            &response,
+        ) else {
+            return Ok(response);
+        };
+        drop(response);
+        let fresh = credential(self.provider.as_ref())
+            .await
+            .map_err(reqwest_middleware::Error::middleware)?;
+        authorize(&mut again, &fresh);
+        next.run(*again, extensions).await.map_err(redact)
     }
 }
 

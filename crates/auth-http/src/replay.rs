@@ -2,22 +2,23 @@
 //! exactly that credential and, if the body can be sent again, send the request once more
 //! with a fresh one.
 
-use std::sync::Arc;
+use std::future::Future;
 
 use auth_core::{AuthProvider, Token};
 
 use crate::credential::{authorize, credential};
-use crate::error::Result;
+use crate::error::{Error, Result, redact_url};
 use crate::rejection::{ReplayPolicy, same_origin};
 
-/// What is kept of a request to judge its response by.
+/// What is kept of a request to judge its response by. Boxed, so the future of a request stays
+/// small: it is moved as it is polled, and a large one costs copies on every request.
 pub(crate) enum Kept {
     /// Replay is off: every response is handed on as it came.
     Nothing,
     /// The body is a stream, which cannot be sent twice: only where the credential went.
-    Url(reqwest::Url),
+    Url(Box<reqwest::Url>),
     /// A copy to send again (its URL is where the credential went).
-    Request(reqwest::Request),
+    Request(Box<reqwest::Request>),
 }
 
 impl Kept {
@@ -28,31 +29,23 @@ impl Kept {
             return Self::Nothing;
         }
         match request.try_clone() {
-            Some(copy) => Self::Request(copy),
-            None => Self::Url(request.url().clone()),
+            Some(copy) => Self::Request(Box::new(copy)),
+            None => Self::Url(Box::new(request.url().clone())),
         }
     }
 }
 
-/// What to do with a response to a request that carried `token`.
-pub(crate) enum Verdict {
-    /// Hand it to the caller.
-    Keep(reqwest::Response),
-    /// The credential was rejected and invalidated: send `again` with a fresh one.
-    Replay(reqwest::Request),
-}
-
 /// Judges `response` to a request that carried `token`: a rejection from the origin the token
-/// was sent to invalidates it, and asks for a replay when a copy of the request was kept.
+/// was sent to invalidates it, and hands back the copy to send again when one was kept.
 pub(crate) fn judge(
     provider: &dyn AuthProvider,
     policy: &ReplayPolicy,
     token: &Token,
     kept: Kept,
-    response: reqwest::Response,
-) -> Verdict {
+    response: &reqwest::Response,
+) -> Option<Box<reqwest::Request>> {
     let sent_to = match &kept {
-        Kept::Nothing => return Verdict::Keep(response),
+        Kept::Nothing => return None,
         Kept::Url(url) => url,
         Kept::Request(copy) => copy.url(),
     };
@@ -61,19 +54,13 @@ pub(crate) fn judge(
         headers: response.headers(),
         url: response.url(),
     };
-    if !rejected(
-        provider,
-        policy,
-        token,
-        sent_to,
-        &answer,
-        matches!(kept, Kept::Request(_)),
-    ) {
-        return Verdict::Keep(response);
+    let can_replay = matches!(kept, Kept::Request(_));
+    if !rejected(provider, policy, token, sent_to, &answer, can_replay) {
+        return None;
     }
     match kept {
-        Kept::Request(again) => Verdict::Replay(again),
-        Kept::Nothing | Kept::Url(_) => Verdict::Keep(response),
+        Kept::Request(again) => Some(again),
+        Kept::Nothing | Kept::Url(_) => None,
     }
 }
 
@@ -126,23 +113,51 @@ pub(crate) fn rejected(
 }
 
 /// Sends `request` with a credential from `provider`, replaying once on a rejection.
-pub(crate) async fn send(
+///
+/// A credential at hand (`token_now`) goes on the request before the future is made, so the
+/// future holds only what it awaits with; the request itself is kept (boxed) only while a
+/// credential is fetched.
+pub(crate) fn send<'a>(
+    client: &'a reqwest::Client,
+    provider: &'a dyn AuthProvider,
+    policy: &'a ReplayPolicy,
+    built: reqwest::Result<reqwest::Request>,
+) -> impl Future<Output = Result<reqwest::Response>> + Send + 'a {
+    let start = built.map(|request| match provider.token_now() {
+        Some(token) => Ok(dispatch(client, policy, token, request)),
+        None => Err(Box::new(request)),
+    });
+    async move {
+        let (token, kept, sending) = match start {
+            Ok(Ok(sent)) => sent,
+            Ok(Err(request)) => dispatch(client, policy, provider.token().await?, *request),
+            Err(error) => return Err(Error::Build(redact_url(error))),
+        };
+        // `?` turns a reqwest error into ours, without the URL's query or user info.
+        let response = sending.await?;
+        let Some(mut again) = judge(provider, policy, &token, kept, &response) else {
+            return Ok(response);
+        };
+        // The rejection's body is dropped unread: the replay's response replaces it.
+        drop(response);
+        let fresh = credential(provider).await?;
+        authorize(&mut again, &fresh);
+        Ok(client.execute(*again).await?)
+    }
+}
+
+/// Puts `token` on `request` (keeping what a replay needs) and starts sending it.
+fn dispatch(
     client: &reqwest::Client,
-    provider: &Arc<dyn AuthProvider>,
     policy: &ReplayPolicy,
+    token: Token,
     mut request: reqwest::Request,
-) -> Result<reqwest::Response> {
-    let token = credential(provider.as_ref()).await?;
+) -> (
+    Token,
+    Kept,
+    impl Future<Output = reqwest::Result<reqwest::Response>> + Send + use<>,
+) {
     let kept = Kept::of(policy, &request);
     authorize(&mut request, &token);
-    // `?` turns a reqwest error into ours, without the URL's query or user info.
-    let response = client.execute(request).await?;
-    match judge(provider.as_ref(), policy, &token, kept, response) {
-        Verdict::Keep(response) => Ok(response),
-        Verdict::Replay(mut again) => {
-            let fresh = credential(provider.as_ref()).await?;
-            authorize(&mut again, &fresh);
-            Ok(client.execute(again).await?)
-        }
-    }
+    (token, kept, client.execute(request))
 }

@@ -34,7 +34,8 @@ pub(crate) fn authorize<B>(request: &mut Request<B>, token: &Token) {
 pub(crate) struct Kept<B> {
     sent_to: SentTo,
     /// A copy to send again, made before the credential was put on, when the body can be copied.
-    copy: Option<Request<B>>,
+    /// Boxed, so a future that keeps none stays small (it is moved on every call).
+    copy: Option<Box<Request<B>>>,
 }
 
 impl<B: ReplayBody> Kept<B> {
@@ -50,7 +51,7 @@ impl<B: ReplayBody> Kept<B> {
             *copy.version_mut() = request.version();
             *copy.headers_mut() = request.headers().clone();
             *copy.extensions_mut() = request.extensions().clone();
-            copy
+            Box::new(copy)
         });
         Some(Self {
             sent_to: SentTo::of(request.uri()),
@@ -78,26 +79,28 @@ pin_project! {
     }
 }
 
+/// A request waiting for a credential or for its service: the rare states, boxed together so
+/// the future of a call with a cached credential stays small.
+struct Pending<S, B> {
+    /// The credential being fetched, if it is not at hand yet.
+    fetch: Option<TokenFuture>,
+    service: S,
+    request: Request<B>,
+    /// The credential of a first send (kept to judge its response); `None` for a replay.
+    token: Option<Token>,
+    kept: Option<Kept<B>>,
+    replay: bool,
+}
+
 pin_project! {
     #[project = StateProj]
     enum State<S, B>
     where
         S: Service<Request<B>>,
     {
-        // Waiting for a credential for `request`, to be sent through `service`.
-        Fetching {
-            fetch: TokenFuture,
-            service: Option<S>,
-            request: Option<Request<B>>,
-            kept: Option<Kept<B>>,
-            replay: bool,
-        },
-        // Waiting for `service` to take `request`, which carries `token` (none for a replay).
-        Readying {
-            service: Option<S>,
-            request: Option<Request<B>>,
-            token: Option<Token>,
-            kept: Option<Kept<B>>,
+        // Waiting for a credential, then for the service to take the request.
+        Pending {
+            pending: Option<Box<Pending<S, B>>>,
         },
         // The request is on its way with `token`; `spare` sends the replay, if any.
         Sending {
@@ -146,13 +149,17 @@ where
         request: Request<B>,
         kept: Option<Kept<B>>,
     ) -> Self {
+        let pending = Pending {
+            fetch: Some(fetch(&shared)),
+            service,
+            request,
+            token: None,
+            kept,
+            replay: false,
+        };
         Self {
-            state: State::Fetching {
-                fetch: fetch(&shared),
-                service: Some(service),
-                request: Some(request),
-                kept,
-                replay: false,
+            state: State::Pending {
+                pending: Some(Box::new(pending)),
             },
             shared,
         }
@@ -203,86 +210,70 @@ where
                     };
                     // The rejection's body is dropped unread: the replay's response replaces it.
                     drop(response);
+                    let mut pending = Pending {
+                        fetch: None,
+                        service,
+                        request: *copy,
+                        token: None,
+                        kept: None,
+                        replay: true,
+                    };
                     match this.shared.provider.token_now() {
-                        Some(fresh) => {
-                            let mut copy = copy;
-                            authorize(&mut copy, &fresh);
-                            State::Readying {
-                                service: Some(service),
-                                request: Some(copy),
-                                token: None,
-                                kept: None,
+                        Some(fresh) => authorize(&mut pending.request, &fresh),
+                        None => pending.fetch = Some(fetch(this.shared)),
+                    }
+                    State::Pending {
+                        pending: Some(Box::new(pending)),
+                    }
+                }
+                StateProj::Pending { pending: slot } => {
+                    let Some(pending) = slot.as_mut() else {
+                        return Poll::Ready(Err(polled_after_completion()));
+                    };
+                    if let Some(fetch) = pending.fetch.as_mut() {
+                        let token = match ready!(fetch.as_mut().poll(cx)) {
+                            Ok(token) => token,
+                            Err(error) => {
+                                this.state.set(State::Done);
+                                return Poll::Ready(Err(this.shared.errors.convert(error)));
                             }
+                        };
+                        pending.fetch = None;
+                        authorize(&mut pending.request, &token);
+                        if !pending.replay {
+                            pending.token = Some(token);
                         }
-                        None => State::Fetching {
-                            fetch: fetch(this.shared),
-                            service: Some(service),
-                            request: Some(copy),
-                            kept: None,
-                            replay: true,
-                        },
                     }
-                }
-                StateProj::Fetching {
-                    fetch,
-                    service,
-                    request,
-                    kept,
-                    replay,
-                } => {
-                    let token = match ready!(fetch.as_mut().poll(cx)) {
-                        Ok(token) => token,
-                        Err(error) => {
-                            this.state.set(State::Done);
-                            return Poll::Ready(Err(this.shared.errors.convert(error)));
-                        }
-                    };
-                    let (Some(service), Some(mut request)) = (service.take(), request.take())
-                    else {
-                        return Poll::Ready(Err(polled_after_completion()));
-                    };
-                    authorize(&mut request, &token);
-                    State::Readying {
-                        service: Some(service),
-                        request: Some(request),
-                        token: (!*replay).then_some(token),
-                        kept: kept.take(),
-                    }
-                }
-                StateProj::Readying {
-                    service,
-                    request,
-                    token,
-                    kept,
-                } => {
-                    let Some(ready_service) = service.as_mut() else {
-                        return Poll::Ready(Err(polled_after_completion()));
-                    };
-                    if let Err(error) = ready!(ready_service.poll_ready(cx)) {
+                    if let Err(error) = ready!(pending.service.poll_ready(cx)) {
                         this.state.set(State::Done);
                         return Poll::Ready(Err(error.into()));
                     }
-                    let (Some(mut service), Some(request)) = (service.take(), request.take())
-                    else {
+                    let Some(pending) = slot.take() else {
                         return Poll::Ready(Err(polled_after_completion()));
                     };
+                    let Pending {
+                        mut service,
+                        request,
+                        token,
+                        kept,
+                        replay,
+                        ..
+                    } = *pending;
                     let future = service.call(request);
-                    match token.take() {
+                    if replay {
+                        State::Replaying { future }
+                    } else {
                         // The first send: keep the service for a replay if a copy was kept.
-                        Some(token) => {
-                            let kept = kept.take();
-                            let spare = kept
-                                .as_ref()
-                                .is_some_and(Kept::can_replay)
-                                .then_some(service);
-                            State::Sending {
-                                future,
-                                token: Some(token),
-                                kept,
-                                spare,
-                            }
+                        let spare = kept
+                            .as_ref()
+                            .is_some_and(Kept::can_replay)
+                            .then_some(service);
+                        State::Sending {
+                            future,
+                            token,
+                            kept,
+                            spare,
                         }
-                        None => State::Replaying { future },
                     }
                 }
                 StateProj::Replaying { future } => {
@@ -304,9 +295,12 @@ fn judge<B, R>(
     token: &Token,
     kept: Kept<B>,
     response: &Response<R>,
-) -> Option<Request<B>> {
+) -> Option<Box<Request<B>>> {
     let status = response.status().as_u16();
-    if !shared.policy.rejects(response.status(), response.headers()) {
+    let policy = &shared.policy;
+    if !(policy.rejects(response.status(), response.headers())
+        || policy.rejects_grpc(response.headers()))
+    {
         return None;
     }
     if !kept.sent_to.answered(response.extensions()) {

@@ -1,7 +1,6 @@
 //! Where the credential went, and whether a response came from there.
 
 use http::Uri;
-use http::uri::Scheme;
 
 /// The origin a request was sent to, kept only while a response could come from elsewhere.
 ///
@@ -38,6 +37,7 @@ impl SentTo {
     }
 }
 
+#[cfg(any(feature = "follow-redirect", test))]
 /// Whether `a` and `b` have the same origin: scheme, host and port (RFC 6454). A URI without a
 /// scheme or host (a relative one, as some stacks send) is its own origin only when both are.
 pub(crate) fn same_origin(a: &Uri, b: &Uri) -> bool {
@@ -46,7 +46,9 @@ pub(crate) fn same_origin(a: &Uri, b: &Uri) -> bool {
         && port_or_default(a) == port_or_default(b)
 }
 
+#[cfg(any(feature = "follow-redirect", test))]
 fn port_or_default(uri: &Uri) -> Option<u16> {
+    use http::uri::Scheme;
     uri.port_u16().or_else(|| match uri.scheme() {
         Some(scheme) if *scheme == Scheme::HTTPS => Some(443),
         Some(scheme) if *scheme == Scheme::HTTP => Some(80),
