@@ -152,6 +152,86 @@ fn verify_jwt(token: &str) -> Option<String> {
     ))
 }
 
+/// A tonic server on 127.0.0.1 with the gRPC health service behind an interceptor that accepts
+/// what the HTTP resource accepts; its URL.
+async fn start_grpc(idp: Shared) -> std::io::Result<String> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+    let check = move |request: tonic::Request<()>| {
+        let headers = request.metadata().clone().into_headers();
+        if resource(&idp, &headers).status() == 200 {
+            Ok(request)
+        } else {
+            Err(tonic::Status::unauthenticated("token rejected"))
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _reporter = reporter;
+        tonic::transport::Server::builder()
+            .add_service(tonic::service::interceptor::InterceptedService::new(
+                health, check,
+            ))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .await
+    });
+    Ok(url)
+}
+
+/// Step 7: health checks through a tonic channel wrapped in `AuthLayer`, with the OAuth2
+/// provider of step 3.
+async fn grpc(tour: &mut Tour, provider: &SharedAuthProvider) -> auth_core::Result<()> {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let failed = |e: &dyn std::fmt::Display| auth_core::Error::other(e.to_string());
+    let url = start_grpc(Arc::clone(&tour.idp))
+        .await
+        .map_err(|e| failed(&e))?;
+    let channel = tonic::transport::Endpoint::from_shared(url)
+        .map_err(|e| failed(&e))?
+        .connect()
+        .await
+        .map_err(|e| failed(&e))?;
+    let layer = auth_tower::AuthLayer::from_shared(provider.clone()).grpc_status_errors();
+    let mut client = HealthClient::new(tower::ServiceBuilder::new().layer(layer).service(channel));
+    let ask = || HealthCheckRequest {
+        service: String::new(),
+    };
+    let before = tour.grants().len();
+    let mut serving = 0;
+    for _ in 0..20 {
+        if client.check(ask()).await.is_ok() {
+            serving += 1;
+        }
+    }
+    tour.check(
+        "20 health checks on the cached token",
+        serving == 20 && tour.grants().len() == before,
+        format!(
+            "{serving} SERVING, {} token requests",
+            tour.grants().len() - before
+        ),
+    );
+    let current = provider.token().await?;
+    tour.idp
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .revoked
+        .insert(current.expose_credential().to_owned());
+    let refused = client.check(ask()).await.err().map(|s| s.code());
+    let next = client.check(ask()).await.is_ok();
+    tour.check(
+        "revoked: UNAUTHENTICATED once, then a new token",
+        refused == Some(tonic::Code::Unauthenticated) && next && tour.grants().len() == before + 1,
+        format!("{refused:?}, then SERVING"),
+    );
+    Ok(())
+}
+
 async fn start(idp: Shared) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -413,7 +493,10 @@ async fn steps(tour: &mut Tour) -> auth_core::Result<()> {
         format!("{} token request(s)", tour.grants().len() - before),
     );
 
-    println!("\n7. A wrong client secret is a clear error");
+    println!("\n7. gRPC (tonic) through the tower layer: the standard health service");
+    grpc(tour, &header).await?;
+
+    println!("\n8. A wrong client secret is a clear error");
     let wrong = tour.oauth2(OAuth2Config::client_credentials(
         &tour.token_url,
         ClientAuth::basic("tour-client", "not-the-secret"),

@@ -36,3 +36,8 @@ pub use auth_oauth2 as oauth2;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use auth_http as http;
+
+/// The tower layer for hyper and tonic clients (feature `tower`; `tonic` adds its interceptor).
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use auth_tower as tower;
