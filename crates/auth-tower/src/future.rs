@@ -45,13 +45,14 @@ impl<B: ReplayBody> Kept<B> {
             return None;
         }
         let copy = request.body().replay_copy().map(|body| {
-            let mut copy = Request::new(body);
+            // Filled in place, so the copy is not moved into the box after it is made.
+            let mut copy = Box::new(Request::new(body));
             *copy.method_mut() = request.method().clone();
             *copy.uri_mut() = request.uri().clone();
             *copy.version_mut() = request.version();
             *copy.headers_mut() = request.headers().clone();
             *copy.extensions_mut() = request.extensions().clone();
-            Box::new(copy)
+            copy
         });
         Some(Self {
             sent_to: SentTo::of(request.uri()),
