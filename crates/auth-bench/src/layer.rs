@@ -128,8 +128,12 @@ pub(crate) async fn throughput(
         move || {
             let (client, uri) = (client.clone(), uri.clone());
             async move {
-                if let Ok(response) = client.oneshot(request(&uri, Empty::new())).await {
-                    let _ = response.into_body().collect().await;
+                match client.oneshot(request(&uri, Empty::new())).await {
+                    Ok(response) => {
+                        response.status().is_success()
+                            && response.into_body().collect().await.is_ok()
+                    }
+                    Err(_) => false,
                 }
             }
         }
@@ -140,8 +144,12 @@ pub(crate) async fn throughput(
         move || {
             let (service, uri) = (layered.clone(), uri.clone());
             async move {
-                if let Ok(response) = service.oneshot(request(&uri, Empty::new())).await {
-                    let _ = response.into_body().collect().await;
+                match service.oneshot(request(&uri, Empty::new())).await {
+                    Ok(response) => {
+                        response.status().is_success()
+                            && response.into_body().collect().await.is_ok()
+                    }
+                    Err(_) => false,
                 }
             }
         }

@@ -89,12 +89,13 @@ pub(crate) fn paired(
     Paired::of(a, b, ratios)
 }
 
-/// Requests per second over one round of at least `round`: `workers` tasks each send one
-/// request after another until the round is over.
+/// Answered requests per second over one round of at least `round`: `workers` tasks each send
+/// one request after another until the round is over. A request that fails does not count (a
+/// path that fails fast must not look fast).
 pub(crate) async fn rate_for<F, Fut>(round: Duration, workers: usize, send: F) -> f64
 where
     F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = ()> + Send,
+    Fut: Future<Output = bool> + Send,
 {
     let start = Instant::now();
     let deadline = start + round;
@@ -104,8 +105,9 @@ where
             tokio::spawn(async move {
                 let mut sent: u64 = 0;
                 while Instant::now() < deadline {
-                    send().await;
-                    sent += 1;
+                    if send().await {
+                        sent += 1;
+                    }
                 }
                 sent
             })
@@ -129,9 +131,9 @@ pub(crate) async fn paired_rates<F, FutF, G, FutG>(
 ) -> Paired
 where
     F: Fn() -> FutF + Clone + Send + 'static,
-    FutF: Future<Output = ()> + Send,
+    FutF: Future<Output = bool> + Send,
     G: Fn() -> FutG + Clone + Send + 'static,
-    FutG: Future<Output = ()> + Send,
+    FutG: Future<Output = bool> + Send,
 {
     // Warm both: connections up, allocators and caches settled.
     rate_for(round / 4, workers, baseline.clone()).await;

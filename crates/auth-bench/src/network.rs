@@ -155,8 +155,11 @@ pub(crate) async fn throughput(effort: Effort) -> Result<(), String> {
         move || {
             let (client, url) = (client.clone(), url.clone());
             async move {
-                if let Ok(response) = client.get(&url).send().await {
-                    let _ = response.bytes().await;
+                match client.get(&url).send().await {
+                    Ok(response) => {
+                        response.status().is_success() && response.bytes().await.is_ok()
+                    }
+                    Err(_) => false,
                 }
             }
         }
@@ -166,8 +169,11 @@ pub(crate) async fn throughput(effort: Effort) -> Result<(), String> {
         move || {
             let (client, url) = (client.clone(), url.clone());
             async move {
-                if let Ok(response) = client.get(&url).send().await {
-                    let _ = response.bytes().await;
+                match client.get(&url).send().await {
+                    Ok(response) => {
+                        response.status().is_success() && response.bytes().await.is_ok()
+                    }
+                    Err(_) => false,
                 }
             }
         }

@@ -90,10 +90,14 @@ impl Middleware for AuthMiddleware {
         ) else {
             return Ok(response);
         };
-        drop(response);
         let fresh = credential(self.provider.as_ref())
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
+        if fresh.same_credential(&token) {
+            // Nothing newer (a static credential): the same would be refused the same way.
+            return Ok(response);
+        }
+        drop(response);
         authorize(&mut again, &fresh);
         next.run(*again, extensions).await.map_err(redact)
     }

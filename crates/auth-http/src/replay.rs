@@ -138,9 +138,13 @@ pub(crate) fn send<'a>(
         let Some(mut again) = judge(provider, policy, &token, kept, &response) else {
             return Ok(response);
         };
+        let fresh = credential(provider).await?;
+        if fresh.same_credential(&token) {
+            // Nothing newer (a static credential): the same would be refused the same way.
+            return Ok(response);
+        }
         // The rejection's body is dropped unread: the replay's response replaces it.
         drop(response);
-        let fresh = credential(provider).await?;
         authorize(&mut again, &fresh);
         Ok(client.execute(*again).await?)
     }

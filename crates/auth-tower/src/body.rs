@@ -1,7 +1,12 @@
 //! Request bodies that can be sent a second time.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
 use http_body_util::{Empty, Full};
+use pin_project_lite::pin_project;
 
 /// A request body that may be copied, so the request can be replayed once after its credential
 /// was rejected.
@@ -11,7 +16,8 @@ use http_body_util::{Empty, Full};
 /// (the provider still drops the rejected credential, so the next request gets a fresh one).
 ///
 /// Implement it for a body type of your own: return a copy, or re-create the body from
-/// whatever it was made of.
+/// whatever it was made of. A body type of another crate that this one does not know (hyper's
+/// `Incoming` in a proxy, say) goes in [`NoReplay`]: `request.map(NoReplay::new)`.
 ///
 /// ```
 /// use auth_tower::ReplayBody;
@@ -95,11 +101,67 @@ impl ReplayBody for () {
     }
 }
 
+pin_project! {
+    /// Any body, sent as it is and never copied: for body types that implement no
+    /// [`ReplayBody`] (a rejected request with it is returned as it came, and its credential
+    /// dropped).
+    ///
+    /// ```
+    /// use auth_tower::{NoReplay, ReplayBody};
+    ///
+    /// let request = http::Request::new(String::from("body")).map(NoReplay::new);
+    /// assert!(request.body().replay_copy().is_none());
+    /// ```
+    #[derive(Debug)]
+    pub struct NoReplay<B> {
+        #[pin]
+        inner: B,
+    }
+}
+
+impl<B> NoReplay<B> {
+    /// Wraps `inner`.
+    pub fn new(inner: B) -> Self {
+        Self { inner }
+    }
+
+    /// The body inside.
+    pub fn into_inner(self) -> B {
+        self.inner
+    }
+}
+
+impl<B: Body> Body for NoReplay<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<B> ReplayBody for NoReplay<B> {
+    fn replay_copy(&self) -> Option<Self> {
+        None
+    }
+}
+
 /// tonic's body is a stream of encoded messages: only an empty one can be sent again.
 #[cfg(feature = "tonic")]
 impl ReplayBody for tonic::body::Body {
     fn replay_copy(&self) -> Option<Self> {
-        http_body::Body::is_end_stream(self).then(tonic::body::Body::empty)
+        Body::is_end_stream(self).then(tonic::body::Body::empty)
     }
 }
 
@@ -118,9 +180,7 @@ mod tests {
         assert!(Empty::<Bytes>::new().replay_copy().is_some());
         let either: Either<Full<Bytes>, Empty<Bytes>> = Either::Left(full);
         assert!(either.replay_copy().is_some());
-        let chunks = stream::iter([Ok::<_, std::io::Error>(
-            http_body::Frame::data(Bytes::new()),
-        )]);
+        let chunks = stream::iter([Ok::<_, std::io::Error>(Frame::data(Bytes::new()))]);
         assert!(StreamBody::new(chunks).replay_copy().is_none());
         let boxed = Full::new(Bytes::new())
             .map_err(|never| match never {})

@@ -80,17 +80,34 @@ pin_project! {
     }
 }
 
+/// Where the credential of a waiting request stands.
+enum Credential {
+    /// Being fetched from the provider.
+    Fetching(TokenFuture),
+    /// At hand, not yet put on the request.
+    Fetched(Token),
+    /// On the request.
+    Applied,
+}
+
 /// A request waiting for a credential or for its service: the rare states, boxed together so
 /// the future of a call with a cached credential stays small.
-struct Pending<S, B> {
-    /// The credential being fetched, if it is not at hand yet.
-    fetch: Option<TokenFuture>,
+struct Waiting<S, B>
+where
+    S: Service<Request<B>>,
+{
+    credential: Credential,
     service: S,
     request: Request<B>,
-    /// The credential of a first send (kept to judge its response); `None` for a replay.
+    /// The credential of a first send, kept to judge its response.
     token: Option<Token>,
     kept: Option<Kept<B>>,
+    /// Whether this is the replay, whose response is final.
     replay: bool,
+    /// For a replay: the rejected credential and the rejection, handed back as they came when
+    /// the provider has nothing newer (a static credential), since sending the same credential
+    /// again would be refused the same way.
+    rejected: Option<(Token, S::Response)>,
 }
 
 pin_project! {
@@ -100,8 +117,8 @@ pin_project! {
         S: Service<Request<B>>,
     {
         // Waiting for a credential, then for the service to take the request.
-        Pending {
-            pending: Option<Box<Pending<S, B>>>,
+        Waiting {
+            waiting: Option<Box<Waiting<S, B>>>,
         },
         // The request is on its way with `token`; `spare` sends the replay, if any.
         Sending {
@@ -150,17 +167,18 @@ where
         request: Request<B>,
         kept: Option<Kept<B>>,
     ) -> Self {
-        let pending = Pending {
-            fetch: Some(fetch(&shared)),
+        let waiting = Waiting {
+            credential: Credential::Fetching(fetch(&shared)),
             service,
             request,
             token: None,
             kept,
             replay: false,
+            rejected: None,
         };
         Self {
-            state: State::Pending {
-                pending: Some(Box::new(pending)),
+            state: State::Waiting {
+                waiting: Some(Box::new(waiting)),
             },
             shared,
         }
@@ -195,71 +213,92 @@ where
                     kept,
                     spare,
                 } => {
-                    let response = ready!(future.poll(cx)).map_err(Into::into)?;
-                    let (Some(token), Some(kept)) = (token.take(), kept.take()) else {
+                    let response = match ready!(future.poll(cx)) {
+                        Ok(response) => response,
+                        Err(error) => {
+                            this.state.set(State::Done);
+                            return Poll::Ready(Err(error.into()));
+                        }
+                    };
+                    let judged = match (token.take(), kept.take()) {
+                        (Some(token), Some(kept)) => {
+                            judge(this.shared, &token, kept, &response).map(|copy| (token, copy))
+                        }
                         // Replay is off: nothing to judge.
+                        _ => None,
+                    };
+                    let (Some((token, copy)), Some(service)) = (judged, spare.take()) else {
                         this.state.set(State::Done);
                         return Poll::Ready(Ok(response));
                     };
-                    let Some(copy) = judge(this.shared, &token, kept, &response) else {
-                        this.state.set(State::Done);
-                        return Poll::Ready(Ok(response));
+                    let credential = match this.shared.provider.token_now() {
+                        Some(fresh) => Credential::Fetched(fresh),
+                        None => Credential::Fetching(fetch(this.shared)),
                     };
-                    let Some(service) = spare.take() else {
-                        this.state.set(State::Done);
-                        return Poll::Ready(Ok(response));
-                    };
-                    // The rejection's body is dropped unread: the replay's response replaces it.
-                    drop(response);
-                    let mut pending = Pending {
-                        fetch: None,
-                        service,
-                        request: *copy,
-                        token: None,
-                        kept: None,
-                        replay: true,
-                    };
-                    match this.shared.provider.token_now() {
-                        Some(fresh) => authorize(&mut pending.request, &fresh),
-                        None => pending.fetch = Some(fetch(this.shared)),
-                    }
-                    State::Pending {
-                        pending: Some(Box::new(pending)),
+                    State::Waiting {
+                        waiting: Some(Box::new(Waiting {
+                            credential,
+                            service,
+                            request: *copy,
+                            token: None,
+                            kept: None,
+                            replay: true,
+                            rejected: Some((token, response)),
+                        })),
                     }
                 }
-                StateProj::Pending { pending: slot } => {
-                    let Some(pending) = slot.as_mut() else {
+                StateProj::Waiting { waiting: slot } => {
+                    let Some(waiting) = slot.as_mut() else {
                         return Poll::Ready(Err(polled_after_completion()));
                     };
-                    if let Some(fetch) = pending.fetch.as_mut() {
-                        let token = match ready!(fetch.as_mut().poll(cx)) {
-                            Ok(token) => token,
-                            Err(error) => {
-                                this.state.set(State::Done);
-                                return Poll::Ready(Err(this.shared.errors.convert(error)));
+                    let fresh =
+                        match std::mem::replace(&mut waiting.credential, Credential::Applied) {
+                            Credential::Applied => None,
+                            Credential::Fetched(token) => Some(token),
+                            Credential::Fetching(mut fetching) => {
+                                match fetching.as_mut().poll(cx) {
+                                    Poll::Pending => {
+                                        waiting.credential = Credential::Fetching(fetching);
+                                        return Poll::Pending;
+                                    }
+                                    Poll::Ready(Ok(token)) => Some(token),
+                                    Poll::Ready(Err(error)) => {
+                                        this.state.set(State::Done);
+                                        return Poll::Ready(Err(this.shared.errors.convert(error)));
+                                    }
+                                }
                             }
                         };
-                        pending.fetch = None;
-                        authorize(&mut pending.request, &token);
-                        if !pending.replay {
-                            pending.token = Some(token);
+                    if let Some(fresh) = fresh {
+                        if let Some((rejected, response)) = waiting.rejected.take() {
+                            if fresh.same_credential(&rejected) {
+                                this.state.set(State::Done);
+                                return Poll::Ready(Ok(response));
+                            }
+                            // The rejection's body is dropped unread: the replay's response
+                            // replaces it.
+                            drop(response);
+                        }
+                        authorize(&mut waiting.request, &fresh);
+                        if !waiting.replay {
+                            waiting.token = Some(fresh);
                         }
                     }
-                    if let Err(error) = ready!(pending.service.poll_ready(cx)) {
+                    if let Err(error) = ready!(waiting.service.poll_ready(cx)) {
                         this.state.set(State::Done);
                         return Poll::Ready(Err(error.into()));
                     }
-                    let Some(pending) = slot.take() else {
+                    let Some(waiting) = slot.take() else {
                         return Poll::Ready(Err(polled_after_completion()));
                     };
-                    let Pending {
+                    let Waiting {
                         mut service,
                         request,
                         token,
                         kept,
                         replay,
                         ..
-                    } = *pending;
+                    } = *waiting;
                     let future = service.call(request);
                     if replay {
                         State::Replaying { future }

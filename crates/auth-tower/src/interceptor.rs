@@ -66,8 +66,11 @@ impl AuthInterceptor {
             return Ok(());
         }
         let provider = Arc::clone(&self.provider);
-        let fetching = Arc::clone(&self.fetching);
+        // Clears the flag however the task ends: done, failed, panicked, or dropped with its
+        // runtime. Made before the task, so a task that never runs clears it too.
+        let done = FetchDone(Arc::clone(&self.fetching));
         runtime.spawn(async move {
+            let _done = done;
             if let Err(error) = provider.token().await {
                 tracing::warn!(
                     target: "auth_tower",
@@ -76,9 +79,17 @@ impl AuthInterceptor {
                      another"
                 );
             }
-            fetching.store(false, Ordering::Release);
         });
         Ok(())
+    }
+}
+
+/// Marks the background fetch finished when dropped.
+struct FetchDone(Arc<AtomicBool>);
+
+impl Drop for FetchDone {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 
@@ -177,6 +188,41 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(200)).await;
         interceptor.call(Request::new(())).unwrap_err();
         tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(provider.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_fetch_dropped_with_its_runtime_lets_the_next_call_start_another() {
+        let provider = Arc::new(Caching::default());
+        let mut interceptor = AuthInterceptor::new(Arc::clone(&provider));
+        // The first runtime goes away while its fetch sleeps: the task is dropped unfinished.
+        let first = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        first.block_on(async {
+            interceptor.call(Request::new(())).unwrap_err();
+            // Long enough for the fetch to start, not to finish (it takes 50 ms).
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        });
+        assert_eq!(
+            provider.fetches.load(Ordering::SeqCst),
+            1,
+            "the fetch had started"
+        );
+        drop(first);
+        let second = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        second.block_on(async {
+            interceptor.call(Request::new(())).unwrap_err();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            assert!(
+                interceptor.call(Request::new(())).is_ok(),
+                "a new fetch ran"
+            );
+        });
         assert_eq!(provider.fetches.load(Ordering::SeqCst), 2);
     }
 

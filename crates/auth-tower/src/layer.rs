@@ -27,7 +27,12 @@ pub(crate) struct Shared {
 /// after awaiting `token()`. A rejection (HTTP 401, gRPC `UNAUTHENTICATED` in a trailers-only
 /// response, or what the [`ReplayPolicy`] adds) drops exactly the credential that was sent,
 /// and the request is replayed once with a fresh one when its body can be copied
-/// ([`ReplayBody`](crate::ReplayBody)).
+/// ([`ReplayBody`](crate::ReplayBody)); the replay's response is final. gRPC bodies are
+/// streams and are not replayed.
+///
+/// With tower-http's `FollowRedirect`, put it inside this layer
+/// (`.layer(AuthLayer).layer(FollowRedirectLayer)`), so the credential is put on once, for the
+/// first hop, and `FollowRedirect` drops it when a redirect leaves the origin.
 ///
 /// ```
 /// use auth_core::Token;

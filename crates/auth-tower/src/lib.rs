@@ -12,7 +12,7 @@ mod origin;
 mod service;
 
 pub use auth_core::rejection::ReplayPolicy;
-pub use body::ReplayBody;
+pub use body::{NoReplay, ReplayBody};
 pub use future::ResponseFuture;
 #[cfg(feature = "tonic")]
 pub use interceptor::AuthInterceptor;
@@ -23,5 +23,5 @@ pub use service::AuthService;
 ///
 /// A provider failure is a boxed [`auth_core::Error`] (match it with
 /// `error.downcast_ref::<auth_core::Error>()`), or a `tonic::Status` with code
-/// `UNAUTHENTICATED` after [`AuthLayer::grpc_status_errors`].
+/// `UNAUTHENTICATED` after `AuthLayer::grpc_status_errors` (feature `tonic`).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

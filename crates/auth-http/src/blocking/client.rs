@@ -129,8 +129,12 @@ impl AuthClient {
         let Some(mut again) = copy else {
             return Ok(response);
         };
-        drop(response);
         let fresh = credential(provider)?;
+        if fresh.same_credential(&token) {
+            // Nothing newer (a static credential): the same would be refused the same way.
+            return Ok(response);
+        }
+        drop(response);
         authorize(&mut again, &fresh);
         Ok(self.client.execute(again)?)
     }

@@ -29,9 +29,12 @@ fn runtime() -> auth_core::Result<&'static Runtime> {
 /// The credential from `provider`: at once when it has one at hand (`token_now`), else by
 /// driving `token()` on this crate's runtime.
 ///
-/// `Handle::block_on` may not run on a thread inside a runtime's context (a `spawn_blocking`
-/// thread is one), so there the wait happens on a short-lived thread of its own; a credential
-/// is fetched once per token lifetime, so the thread's cost is paid rarely.
+/// On a thread with no Tokio runtime, this thread waits. On a thread where one is current,
+/// `block_on` would panic if the thread is driving that runtime (an async task) and works on a
+/// `spawn_blocking` thread; nothing public tells the two apart, so there the wait happens on a
+/// short-lived thread of its own. A credential is fetched once per token lifetime, so that
+/// thread is paid for rarely; misuse from async code then blocks its worker, as
+/// `reqwest::blocking` itself does, instead of panicking.
 pub(crate) fn credential(provider: &dyn AuthProvider) -> auth_core::Result<Token> {
     if let Some(token) = provider.token_now() {
         return Ok(token);

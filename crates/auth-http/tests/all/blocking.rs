@@ -93,24 +93,25 @@ async fn a_call_from_spawn_blocking_on_a_current_thread_runtime_does_not_deadloc
         }
     });
     let url = server.url("/items");
-    let statuses = tokio::time::timeout(
-        Duration::from_secs(30),
-        tokio::task::spawn_blocking(move || {
-            let client = AuthClient::new(reqwest::blocking::Client::new(), provider);
-            let through_client = client.get(&url).send().unwrap().status();
-            let through_extension = reqwest::blocking::Client::new()
-                .get(&url)
-                .authorize(client.provider().as_ref())
-                .unwrap()
-                .send()
-                .unwrap()
-                .status();
-            (through_client, through_extension)
-        }),
-    )
-    .await
-    .expect("no deadlock")
-    .unwrap();
+    // The work reports through a channel with a deadline: a deadlock fails the test instead of
+    // hanging it (the blocking task itself would keep the runtime from shutting down).
+    let (report, outcome) = std::sync::mpsc::channel();
+    let task = tokio::task::spawn_blocking(move || {
+        let client = AuthClient::new(reqwest::blocking::Client::new(), provider);
+        let through_client = client.get(&url).send().map(|r| r.status());
+        let through_extension = reqwest::blocking::Client::new()
+            .get(&url)
+            .authorize(client.provider().as_ref())
+            .and_then(|builder| Ok(builder.send()?.status()));
+        let _ = report.send((through_client, through_extension));
+    });
+    let statuses =
+        tokio::task::spawn_blocking(move || outcome.recv_timeout(Duration::from_secs(30)))
+            .await
+            .unwrap()
+            .expect("no deadlock: the blocking calls finished within 30 s");
+    task.await.unwrap();
+    let statuses = (statuses.0.unwrap(), statuses.1.unwrap());
     assert_eq!(statuses.0, 200);
     assert_eq!(statuses.1, 200);
     assert_eq!(fetches.load(Ordering::SeqCst), 2);

@@ -175,3 +175,12 @@ async fn the_request_builder_extension_replaces_an_existing_authorization() {
     let seen = &server.seen()[0];
     assert_eq!(seen.headers.get_all("authorization").iter().count(), 1);
 }
+
+#[tokio::test]
+async fn a_static_credential_that_is_rejected_is_not_sent_twice() {
+    let server = resource("Bearer accepted").await;
+    let client = AuthClient::new(reqwest::Client::new(), Token::bearer("fixed").unwrap());
+    let response = client.get(server.url("/x")).send().await.unwrap();
+    assert_eq!(response.status(), 401, "the rejection, as it came");
+    assert_eq!(server.requests(), 1, "nothing newer to replay with");
+}

@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
 
 mod hyper_client;
+mod service_paths;
 mod support;
 mod tonic_client;

@@ -90,6 +90,3 @@ pub(crate) fn provider_at(token_url: &str, clock: Arc<ManualClock>) -> OAuth2Pro
         .build()
         .unwrap()
 }
-
-/// One hour and a second: past the expiry of every token the server issued.
-pub(crate) const PAST_EXPIRY: Duration = Duration::from_secs(3601);
