@@ -121,7 +121,8 @@ impl AuthClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Auth`] when the provider fails, [`Error::Http`] when sending fails.
+    /// [`Error::Auth`](crate::Error::Auth) when the provider fails,
+    /// [`Error::Http`](crate::Error::Http) when sending fails.
     pub fn execute(
         &self,
         request: reqwest::Request,
@@ -186,8 +187,9 @@ impl<'a> AuthRequestBuilder<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::Build`] for an invalid request, [`Error::Auth`] when the provider fails,
-    /// [`Error::Http`] when sending fails.
+    /// [`Error::Build`](crate::Error::Build) for an invalid request,
+    /// [`Error::Auth`](crate::Error::Auth) when the provider fails,
+    /// [`Error::Http`](crate::Error::Http) when sending fails.
     pub fn send(self) -> impl Future<Output = Result<reqwest::Response>> + Send + 'a {
         // Built before the future is made, so the future does not carry the builder.
         let client = self.client;
