@@ -23,7 +23,8 @@ use crate::Effort;
 use crate::hot::Fixed;
 use crate::measure::{now_or_never, paired, paired_rates, report};
 
-/// A request as a client makes it: a parsed URI and one header.
+/// A request as a client makes it: a URI parsed from text (cloned by reference count) and one
+/// header.
 fn request<B>(uri: &Uri, body: B) -> Request<B> {
     let mut request = Request::new(body);
     *request.uri_mut() = uri.clone();
@@ -54,7 +55,7 @@ fn overhead_for<B: ReplayBody>(
     let bare = tower::service_fn(|_: Request<B>| async { Ok::<_, Infallible>(Response::new(())) });
     let mut layered = layer.layer(bare);
     let mut bare = bare;
-    let uri = Uri::from_static("http://127.0.0.1:8080/items");
+    let uri: Uri = "http://127.0.0.1:8080/items".parse().expect("a valid URI");
     let result = paired(
         effort.repeats,
         Duration::from_secs(1),

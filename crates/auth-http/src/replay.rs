@@ -100,7 +100,7 @@ pub(crate) fn rejected(
         tracing::debug!(
             target: "auth_http",
             status,
-            "credential rejected; replaying once with a fresh one"
+            "credential rejected; the request is replayed once if the provider has a fresh one"
         );
     } else {
         tracing::debug!(

@@ -364,7 +364,7 @@ fn judge<B, R>(
         tracing::debug!(
             target: "auth_tower",
             status,
-            "credential rejected; replaying once with a fresh one"
+            "credential rejected; the request is replayed once if the provider has a fresh one"
         );
     }
     kept.copy

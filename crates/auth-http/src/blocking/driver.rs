@@ -33,8 +33,8 @@ fn runtime() -> auth_core::Result<&'static Runtime> {
 /// `block_on` would panic if the thread is driving that runtime (an async task) and works on a
 /// `spawn_blocking` thread; nothing public tells the two apart, so there the wait happens on a
 /// short-lived thread of its own. A credential is fetched once per token lifetime, so that
-/// thread is paid for rarely; misuse from async code then blocks its worker, as
-/// `reqwest::blocking` itself does, instead of panicking.
+/// thread is paid for rarely. Misuse from async code then blocks its worker here instead of
+/// panicking (`reqwest::blocking` itself refuses async code when it sends).
 pub(crate) fn credential(provider: &dyn AuthProvider) -> auth_core::Result<Token> {
     if let Some(token) = provider.token_now() {
         return Ok(token);

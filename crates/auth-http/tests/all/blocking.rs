@@ -77,12 +77,16 @@ fn a_reader_body_is_not_replayed_but_its_rejected_token_is_dropped() {
     assert_eq!(response.text().unwrap(), "ok then");
 }
 
-#[tokio::test]
-async fn a_call_from_spawn_blocking_on_a_current_thread_runtime_does_not_deadlock() {
-    // The resource server runs on this test's one-thread runtime, which stays free while it
-    // awaits the blocking task. The provider needs a Tokio timer: it is driven on the crate's
-    // own runtime, not on this one (whose handle cannot drive timers from another thread).
-    let server = resource("Bearer slow").await;
+#[test]
+fn a_call_from_spawn_blocking_on_a_current_thread_runtime_does_not_deadlock() {
+    // The resource server runs on a one-thread runtime, which stays free while it awaits the
+    // blocking task. The provider needs a Tokio timer: it is driven on the crate's own runtime,
+    // not on this one (whose handle cannot drive timers from another thread).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(resource("Bearer slow"));
     let fetches = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&fetches);
     let provider = provider_fn(move || {
@@ -93,28 +97,43 @@ async fn a_call_from_spawn_blocking_on_a_current_thread_runtime_does_not_deadloc
         }
     });
     let url = server.url("/items");
-    // The work reports through a channel with a deadline: a deadlock fails the test instead of
-    // hanging it (the blocking task itself would keep the runtime from shutting down).
     let (report, outcome) = std::sync::mpsc::channel();
-    let task = tokio::task::spawn_blocking(move || {
-        let client = AuthClient::new(reqwest::blocking::Client::new(), provider);
-        let through_client = client.get(&url).send().map(|r| r.status());
-        let through_extension = reqwest::blocking::Client::new()
-            .get(&url)
-            .authorize(client.provider().as_ref())
-            .and_then(|builder| Ok(builder.send()?.status()));
-        let _ = report.send((through_client, through_extension));
-    });
-    let statuses =
+    let outcome = runtime.block_on(async move {
+        tokio::task::spawn_blocking(move || {
+            let client = AuthClient::new(reqwest::blocking::Client::new(), provider);
+            let through_client = client.get(&url).send().map(|r| r.status());
+            let through_extension = reqwest::blocking::Client::new()
+                .get(&url)
+                .authorize(client.provider().as_ref())
+                .and_then(|builder| Ok(builder.send()?.status()));
+            let _ = report.send((through_client, through_extension));
+        });
+        // Waits on a blocking thread too, so this runtime keeps serving the resource.
         tokio::task::spawn_blocking(move || outcome.recv_timeout(Duration::from_secs(30)))
             .await
             .unwrap()
-            .expect("no deadlock: the blocking calls finished within 30 s");
-    task.await.unwrap();
-    let statuses = (statuses.0.unwrap(), statuses.1.unwrap());
-    assert_eq!(statuses.0, 200);
-    assert_eq!(statuses.1, 200);
+    });
+    // A deadlocked blocking task would keep a normal shutdown waiting for ever: leave it behind,
+    // so a deadlock fails the test below instead of hanging it.
+    runtime.shutdown_background();
+    let (through_client, through_extension) =
+        outcome.expect("no deadlock: the blocking calls finished within 30 s");
+    assert_eq!(through_client.unwrap(), 200);
+    assert_eq!(through_extension.unwrap(), 200);
     assert_eq!(fetches.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_static_credential_that_is_rejected_is_not_sent_twice() {
+    let runtime = server_runtime();
+    let server = runtime.block_on(resource("Bearer accepted"));
+    let client = AuthClient::new(
+        reqwest::blocking::Client::new(),
+        Token::bearer("fixed").unwrap(),
+    );
+    let response = client.get(server.url("/x")).send().unwrap();
+    assert_eq!(response.status(), 401, "the rejection, as it came");
+    assert_eq!(server.requests(), 1, "nothing newer to replay with");
 }
 
 #[test]

@@ -184,3 +184,17 @@ async fn a_static_credential_that_is_rejected_is_not_sent_twice() {
     assert_eq!(response.status(), 401, "the rejection, as it came");
     assert_eq!(server.requests(), 1, "nothing newer to replay with");
 }
+
+#[cfg(feature = "middleware")]
+#[tokio::test]
+async fn the_middleware_does_not_send_a_rejected_static_credential_twice() {
+    let server = resource("Bearer accepted").await;
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(auth_http::AuthMiddleware::new(
+            Token::bearer("fixed").unwrap(),
+        ))
+        .build();
+    let response = client.get(server.url("/x")).send().await.unwrap();
+    assert_eq!(response.status(), 401, "the rejection, as it came");
+    assert_eq!(server.requests(), 1, "nothing newer to replay with");
+}

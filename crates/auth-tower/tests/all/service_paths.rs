@@ -157,3 +157,63 @@ async fn grpc_unauthenticated_counts_unless_the_policy_says_otherwise() {
         assert_eq!(calls.load(Ordering::SeqCst), fetches, "credentials fetched");
     }
 }
+
+/// Hands out the same credential from `token()` every time, and has nothing at hand.
+#[derive(Debug, Default)]
+struct SameEveryTime {
+    fetches: AtomicUsize,
+}
+
+#[async_trait]
+impl AuthProvider for SameEveryTime {
+    async fn token(&self) -> AuthResult<Token> {
+        self.fetches.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        Token::bearer("same")
+    }
+}
+
+/// Refuses every call with 401.
+#[derive(Clone, Default)]
+struct Refusing {
+    calls: Arc<AtomicUsize>,
+}
+
+impl Service<Request<Full<Bytes>>> for Refusing {
+    type Response = Response<()>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<()>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Request<Full<Bytes>>) -> Self::Future {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let mut response = Response::new(());
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        ready(Ok(response))
+    }
+}
+
+#[tokio::test]
+async fn a_fetched_credential_equal_to_the_rejected_one_is_not_sent_again() {
+    let provider = Arc::new(SameEveryTime::default());
+    let inner = Refusing::default();
+    let response = AuthLayer::new(Arc::clone(&provider))
+        .layer(inner.clone())
+        .oneshot(Request::new(Full::new(Bytes::from_static(b"copyable"))))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "the rejection, as it came"
+    );
+    assert_eq!(inner.calls.load(Ordering::SeqCst), 1, "sent once");
+    assert_eq!(
+        provider.fetches.load(Ordering::SeqCst),
+        2,
+        "asked again after the rejection"
+    );
+}
