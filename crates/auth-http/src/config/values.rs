@@ -91,8 +91,10 @@ pub(crate) fn ordered_map<'de, D: Deserializer<'de>>(
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut entries = Vec::new();
-            while let Some((key, value)) = map.next_entry::<String, String>()? {
-                entries.push((key, value));
+            // Values are read as secrets (header values can be API keys): one of the wrong
+            // type is refused without its text in the error.
+            while let Some((key, value)) = map.next_entry::<String, auth_core::SecretString>()? {
+                entries.push((key, value.expose_secret().to_owned()));
             }
             Ok(entries)
         }

@@ -412,3 +412,18 @@ fn from_path_names_the_file_and_refuses_special_or_huge_files() {
     let err = ClientFileConfig::from_path(&huge).unwrap_err().to_string();
     assert!(err.contains("is larger than 1048576 bytes"), "{err}");
 }
+
+#[test]
+fn a_header_value_of_the_wrong_type_is_refused_without_its_text() {
+    // Header values can be API keys: a number where text belongs is not echoed.
+    let toml = "[auth]\ntoken_url = \"https://i/t\"\nclient_id = \"a\"\nclient_secret = \"b\"\n[auth.client_config]\ncustom_headers = { X-Api-Key = 987654321 }";
+    let err = ClientFileConfig::from_toml_str(toml)
+        .and_then(|config| config.auth().map_or(Ok(()), |auth| auth.build().map(drop)))
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("987654321"), "{text}");
+    assert!(
+        text.contains("custom_headers") || text.contains("string"),
+        "{text}"
+    );
+}
