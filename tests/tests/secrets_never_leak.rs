@@ -6,9 +6,8 @@
 //! some are one to three characters long; so do these.
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use auth::basic::BasicProvider;
 use auth::bearer::BearerProvider;
@@ -18,17 +17,18 @@ use auth::http::{
 };
 use auth::jwt::{Algorithm, JwtIssuer, JwtProvider, SigningKey};
 use auth::oauth2::{ClientAuth, OAuth2Config, OAuth2Provider, RetryPolicy};
+use auth_core::testing::{CapturedOutput, wire_forms};
 use auth_core::{AuthProvider, SecretString, Token};
 use base64::Engine as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MARKERS: [&str; 9] = [
     "MARKER pa ss&w0rd+1%ü!",
-    "MARKERbearer2",
+    "MARKER-bear.er_2~+/",
     "MARKERhmacsecret3-padded-to-thirty-two-bytes",
     "MARKER cl!ent secret@:é4",
     "MARKERrt+/=5",
-    "MARKERaccess6",
+    "MARKER-acc.ess_6~+/=",
     "MARKER store&pass+7",
     "MARKER key%pass:8",
     "MARKER tls@pass!9",
@@ -38,31 +38,6 @@ const MARKERS: [&str; 9] = [
 const SHORT_PASSWORD: &str = "p&";
 const SHORT_SECRET: &str = "q!";
 const SHORT_BASIC_SECRET: &str = "x";
-
-/// Every form a secret takes on the wire: raw, form-encoded with `+` or `%20` for a space, and
-/// each byte percent-encoded.
-fn wire_forms(secret: &str) -> Vec<String> {
-    let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-    vec![
-        secret.to_owned(),
-        form.replace('+', "%20"),
-        form,
-        secret.bytes().map(|b| format!("%{b:02X}")).collect(),
-    ]
-}
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn key(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -167,7 +142,7 @@ fn chain(error: &dyn std::error::Error) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_marker_reaches_debug_display_errors_or_tracing() {
-    let captured = Captured::default();
+    let captured = CapturedOutput::default();
     let writer = captured.clone();
     tracing::subscriber::set_global_default(
         tracing_subscriber::fmt()
@@ -284,8 +259,9 @@ async fn no_marker_reaches_debug_display_errors_or_tracing() {
 
     // TLS settings and the declarative config.
     let mut socket = SecureSocket::default();
+    // A real store opened with the wrong password: the password-checking path runs.
     socket.cert = Some(TrustConfig::TrustStore {
-        path: key("missing.p12"),
+        path: key("rsa-openssl3.p12"),
         password: MARKERS[8].into(),
     });
     socket.key = Some(ClientKey::CertKey {
@@ -311,7 +287,8 @@ async fn no_marker_reaches_debug_display_errors_or_tracing() {
             "[auth]\nusername = \"u\"\npassword = \"{}\"\nnope = 1",
             MARKERS[0]
         ),
-        format!("[auth]\ntoken = \"{}\"\n[[[", MARKERS[1]),
+        // The syntax error is on the secret's own line, the one a parser quotes.
+        format!("[auth]\ntoken = \"{}\" nope", MARKERS[1]),
         format!(
             "[auth]\ntoken_url = \"http://idp.invalid/t\"\nclient_id = \"c\"\nclient_secret = \"{}\"",
             MARKERS[3]
@@ -323,7 +300,7 @@ async fn no_marker_reaches_debug_display_errors_or_tracing() {
         }
     }
 
-    let tracing_output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let tracing_output = captured.text();
     assert!(
         tracing_output.contains("oauth2.token_request"),
         "tracing was captured"

@@ -9,6 +9,8 @@ pub mod file;
 mod provider;
 pub mod rejection;
 mod secret;
+#[cfg(feature = "test-util")]
+pub mod testing;
 pub mod text;
 mod token;
 

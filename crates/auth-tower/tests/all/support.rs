@@ -78,10 +78,33 @@ impl TokenServer {
     }
 }
 
+/// The client secret: spaces, `& + % :` and non-ASCII, as real ones hold.
+pub(crate) const CLIENT_SECRET: &str = "pä$s wörd:1&+%";
+
+/// Every form the client secret could take in text: its wire forms, and the Basic
+/// credentials made of each (base64 of `svc:<secret>`, raw or form-encoded).
+pub(crate) fn secret_forms() -> Vec<String> {
+    use base64::Engine as _;
+    let forms = auth_core::testing::wire_forms(CLIENT_SECRET);
+    let basic: Vec<String> = forms[..3]
+        .iter()
+        .map(|form| base64::engine::general_purpose::STANDARD.encode(format!("svc:{form}")))
+        .collect();
+    forms.into_iter().chain(basic).collect()
+}
+
+/// Fails when `text` holds any form of the client secret.
+pub(crate) fn assert_no_secret(text: &str) {
+    for form in secret_forms() {
+        assert!(!text.contains(&form), "{form} leaked into: {text}");
+    }
+}
+
 /// An OAuth2 client-credentials provider against `token_url`.
 pub(crate) fn provider_at(token_url: &str, clock: Arc<ManualClock>) -> OAuth2Provider {
-    let config = OAuth2Config::client_credentials(token_url, ClientAuth::basic("svc", "s3cret"))
-        .clock_skew(Duration::ZERO);
+    let config =
+        OAuth2Config::client_credentials(token_url, ClientAuth::basic("svc", CLIENT_SECRET))
+            .clock_skew(Duration::ZERO);
     let transport = ReqwestTransport::new(&ClientSettings::default()).unwrap();
     OAuth2Provider::builder(config, Arc::new(transport))
         .clock(clock)
