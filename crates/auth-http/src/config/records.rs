@@ -101,6 +101,24 @@ pub(crate) struct JwtRecord {
     pub(crate) signature_config: SignatureRecord,
 }
 
+/// A JWT table where one is expected. Anything else — most likely a ready-made JWT written
+/// where the table that makes one belongs — is refused without its text, which may be a
+/// usable credential.
+fn jwt_table<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Box<JwtRecord>>, D::Error> {
+    let value = Value::deserialize(deserializer)?;
+    if !value.is_object() {
+        return Err(de::Error::custom(
+            "must be a table (issuer, signature_config, ...) that makes a JWT; a ready-made \
+             assertion goes in `assertion`",
+        ));
+    }
+    JwtRecord::deserialize(value)
+        .map(|record| Some(Box::new(record)))
+        .map_err(de::Error::custom)
+}
+
 /// `aud`: one string stays a string, a list stays a list.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -262,9 +280,9 @@ pub(crate) struct OAuth2Record {
     pub(crate) refresh_token: Option<SecretString>,
     #[serde(default)]
     pub(crate) assertion: Option<SecretString>,
-    #[serde(default, alias = "assertionConfig")]
+    #[serde(default, alias = "assertionConfig", deserialize_with = "jwt_table")]
     pub(crate) assertion_config: Option<Box<JwtRecord>>,
-    #[serde(default, alias = "clientAssertion")]
+    #[serde(default, alias = "clientAssertion", deserialize_with = "jwt_table")]
     pub(crate) client_assertion: Option<Box<JwtRecord>>,
     #[serde(default)]
     pub(crate) scopes: Option<Scopes>,

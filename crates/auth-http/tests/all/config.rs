@@ -427,3 +427,19 @@ fn a_header_value_of_the_wrong_type_is_refused_without_its_text() {
         "{text}"
     );
 }
+
+#[cfg(feature = "jwt")]
+#[test]
+fn a_ready_made_jwt_where_its_table_belongs_is_refused_without_its_text() {
+    for field in ["client_assertion", "assertion_config"] {
+        let toml = format!(
+            "[auth]\ntoken_url = \"https://i/t\"\nclient_id = \"a\"\n{field} = \"eyJhbGciOiJSUzI1NiJ9.e30.sig-marker\""
+        );
+        let err = ClientFileConfig::from_toml_str(&toml)
+            .and_then(|config| config.auth().map_or(Ok(()), |auth| auth.build().map(drop)))
+            .unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("sig-marker"), "{text}");
+        assert!(text.contains("a ready-made assertion goes in"), "{text}");
+    }
+}
