@@ -4,13 +4,15 @@ use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
+use auth_core::AuthProvider;
 use auth_core::clock::ManualClock;
-use auth_tower::{AuthLayer, BoxError};
+use auth_tower::{AuthLayer, AuthService, BoxError};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
@@ -65,6 +67,18 @@ fn status(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
         .unwrap()
 }
 
+/// A hyper-util client for bodies of type `B`, wrapped in the layer with `provider`.
+fn layered<B>(provider: impl AuthProvider + 'static) -> AuthService<Client<HttpConnector, B>>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+{
+    let client = Client::builder(TokioExecutor::new()).build_http::<B>();
+    ServiceBuilder::new()
+        .layer(AuthLayer::new(provider))
+        .service(client)
+}
+
 /// Sends `request` through `service` and reads the status and body.
 async fn send<S, B>(service: &mut S, request: Request<B>) -> (StatusCode, String)
 where
@@ -87,12 +101,8 @@ async fn the_header_is_present_and_one_token_serves_every_request() {
     let tokens = TokenServer::start().await;
     let resource = Resource::default();
     let base = resource.start().await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let mut service = ServiceBuilder::new()
-        .layer(AuthLayer::new(
-            tokens.provider(Arc::new(ManualClock::starting_now())),
-        ))
-        .service(client);
+    let mut service =
+        layered::<Full<Bytes>>(tokens.provider(Arc::new(ManualClock::starting_now())));
     for i in 0..20 {
         let (status, body) = send(&mut service, post(&format!("{base}/items"), "x")).await;
         assert_eq!(status, StatusCode::OK, "request {i}");
@@ -106,12 +116,8 @@ async fn a_401_replays_a_copyable_body_once_with_a_fresh_token() {
     let tokens = TokenServer::start().await;
     let resource = Resource::default();
     let base = resource.start().await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let mut service = ServiceBuilder::new()
-        .layer(AuthLayer::new(
-            tokens.provider(Arc::new(ManualClock::starting_now())),
-        ))
-        .service(client);
+    let mut service =
+        layered::<Full<Bytes>>(tokens.provider(Arc::new(ManualClock::starting_now())));
     assert_eq!(
         send(&mut service, post(&base, "first")).await.0,
         StatusCode::OK
@@ -146,12 +152,8 @@ async fn a_streaming_body_is_not_replayed_but_its_rejected_token_is_dropped() {
     let tokens = TokenServer::start().await;
     let resource = Resource::default();
     let base = resource.start().await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<StreamBody<Chunks>>();
-    let mut service = ServiceBuilder::new()
-        .layer(AuthLayer::new(
-            tokens.provider(Arc::new(ManualClock::starting_now())),
-        ))
-        .service(client);
+    let mut service =
+        layered::<StreamBody<Chunks>>(tokens.provider(Arc::new(ManualClock::starting_now())));
     assert_eq!(send(&mut service, streaming(&base)).await.0, StatusCode::OK);
     resource.revoke("t1");
     let (status, body) = send(&mut service, streaming(&base)).await;
@@ -231,10 +233,7 @@ async fn a_provider_failure_is_a_boxed_auth_error_without_secrets() {
         "http://127.0.0.1:1/token",
         Arc::new(ManualClock::starting_now()),
     );
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let service = ServiceBuilder::new()
-        .layer(AuthLayer::new(provider))
-        .service(client);
+    let service = layered::<Full<Bytes>>(provider);
     let service_debug = format!("{service:?}");
     let error = service
         .oneshot(post("http://127.0.0.1:1/x", "x"))
@@ -253,10 +252,7 @@ async fn a_static_credential_that_is_rejected_is_not_sent_twice() {
     let resource = Resource::default();
     resource.revoke("fixed");
     let base = resource.start().await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let mut service = ServiceBuilder::new()
-        .layer(AuthLayer::new(auth_core::Token::bearer("fixed").unwrap()))
-        .service(client);
+    let mut service = layered::<Full<Bytes>>(auth_core::Token::bearer("fixed").unwrap());
     let (status, _) = send(&mut service, post(&base, "x")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(

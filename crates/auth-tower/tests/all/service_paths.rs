@@ -112,13 +112,15 @@ async fn an_inner_service_not_ready_while_the_credential_arrives_still_gets_the_
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
-/// Answers every call as a gRPC server answers a refused one: trailers-only, status 16.
+/// Refuses every call, as a gRPC server does (trailers-only, status 16) or with HTTP 401, and
+/// counts the calls.
 #[derive(Clone, Default)]
-struct Unauthenticated {
+struct Refusing {
+    grpc: bool,
     calls: Arc<AtomicUsize>,
 }
 
-impl Service<Request<Full<Bytes>>> for Unauthenticated {
+impl Service<Request<Full<Bytes>>> for Refusing {
     type Response = Response<()>;
     type Error = Infallible;
     type Future = Ready<Result<Response<()>, Infallible>>;
@@ -129,13 +131,14 @@ impl Service<Request<Full<Bytes>>> for Unauthenticated {
 
     fn call(&mut self, _: Request<Full<Bytes>>) -> Self::Future {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        let response = Response::builder()
-            .status(StatusCode::OK)
-            .header("content-type", "application/grpc")
-            .header("grpc-status", "16")
-            .body(())
-            .unwrap();
-        ready(Ok(response))
+        let response = if self.grpc {
+            Response::builder()
+                .header("content-type", "application/grpc")
+                .header("grpc-status", "16")
+        } else {
+            Response::builder().status(StatusCode::UNAUTHORIZED)
+        };
+        ready(Ok(response.body(()).unwrap()))
     }
 }
 
@@ -146,7 +149,10 @@ async fn grpc_unauthenticated_counts_unless_the_policy_says_otherwise() {
         (ReplayPolicy::default().on_grpc_unauthenticated(false), 1, 1),
     ] {
         let calls = Arc::new(AtomicUsize::new(0));
-        let inner = Unauthenticated::default();
+        let inner = Refusing {
+            grpc: true,
+            ..Refusing::default()
+        };
         let layer = AuthLayer::new(slow_provider(&calls)).with_replay_policy(policy);
         let response: Result<_, BoxError> = layer
             .layer(inner.clone())
@@ -170,29 +176,6 @@ impl AuthProvider for SameEveryTime {
         self.fetches.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(5)).await;
         Token::bearer("same")
-    }
-}
-
-/// Refuses every call with 401.
-#[derive(Clone, Default)]
-struct Refusing {
-    calls: Arc<AtomicUsize>,
-}
-
-impl Service<Request<Full<Bytes>>> for Refusing {
-    type Response = Response<()>;
-    type Error = Infallible;
-    type Future = Ready<Result<Response<()>, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: Request<Full<Bytes>>) -> Self::Future {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        let mut response = Response::new(());
-        *response.status_mut() = StatusCode::UNAUTHORIZED;
-        ready(Ok(response))
     }
 }
 
