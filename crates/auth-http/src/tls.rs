@@ -42,7 +42,8 @@ pub struct SecureSocket {
     feature = "config",
     serde(
         untagged,
-        expecting = "a PEM file path, or a truststore table { path, password }"
+        deny_unknown_fields,
+        expecting = "a PEM file path, or a truststore table { path, password } (no other field)"
     )
 )]
 #[non_exhaustive]
@@ -65,7 +66,9 @@ pub enum TrustConfig {
     feature = "config",
     serde(
         untagged,
-        expecting = "a keystore table { path, password } or { cert_file, key_file, key_password }"
+        deny_unknown_fields,
+        expecting = "a keystore table { path, password } or { cert_file, key_file, key_password } \
+                     (no other field)"
     )
 )]
 #[non_exhaustive]

@@ -332,6 +332,14 @@ fn a_table_that_fits_one_shape_reports_that_shapes_errors() {
             "a PEM file path, or a truststore table",
         ),
         (
+            "[auth]\ntoken_url = \"https://i/t\"\nclient_id = \"a\"\nclient_secret = \"b\"\n[auth.client_config.secure_socket]\nkey = { path = \"k.p12\", password = \"p\", key_password = \"q\" }",
+            "(no other field)",
+        ),
+        (
+            "[auth]\ntoken_url = \"https://i/t\"\nclient_id = \"a\"\nclient_secret = \"b\"\n[auth.client_config.secure_socket]\ncert = { path = \"t.p12\", pasword = \"p\" }",
+            "(no other field)",
+        ),
+        (
             "custom_headers = { X-A = \"1\" }\n[auth]\ntoken = \"t\"",
             "belong in `[auth.client_config]`",
         ),
