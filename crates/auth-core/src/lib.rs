@@ -9,6 +9,7 @@ pub mod file;
 mod provider;
 pub mod rejection;
 mod secret;
+pub mod store;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod text;
