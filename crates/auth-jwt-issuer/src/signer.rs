@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use auth_core::Result;
+use auth_core::{Result, SecretString};
 
 use crate::algorithm::Algorithm;
 
@@ -70,6 +70,15 @@ pub trait JwsSigner: Send + Sync + fmt::Debug {
     /// An [`auth_core::Error`] when the signature cannot be made (a hardware module that is
     /// unreachable, say); it reaches the caller of `issue` or `token` unchanged.
     fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>>;
+
+    /// A secret that only holders of this key can compute and that stays the same for the
+    /// same key: a keyed hash of the key material, never the key itself. Token stores derive
+    /// their encryption key and record names from it when no encryption key is configured,
+    /// so a store's content is of no use to anybody without the key. Default `None` (a key in
+    /// a hardware module cannot be read): such a store then needs an encryption key of its own.
+    fn key_fingerprint(&self) -> Option<SecretString> {
+        None
+    }
 }
 
 impl<T: JwsSigner + ?Sized> JwsSigner for Arc<T> {
@@ -84,6 +93,10 @@ impl<T: JwsSigner + ?Sized> JwsSigner for Arc<T> {
     fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>> {
         (**self).sign(signing_input)
     }
+
+    fn key_fingerprint(&self) -> Option<SecretString> {
+        (**self).key_fingerprint()
+    }
 }
 
 impl<T: JwsSigner + ?Sized> JwsSigner for Box<T> {
@@ -97,6 +110,10 @@ impl<T: JwsSigner + ?Sized> JwsSigner for Box<T> {
 
     fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>> {
         (**self).sign(signing_input)
+    }
+
+    fn key_fingerprint(&self) -> Option<SecretString> {
+        (**self).key_fingerprint()
     }
 }
 

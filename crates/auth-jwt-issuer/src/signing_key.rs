@@ -31,6 +31,8 @@ pub struct SigningKey {
     key_id: Option<String>,
     /// `None` for `alg: none`.
     key: Option<BackendKey>,
+    /// A keyed hash of the key material (see [`JwsSigner::key_fingerprint`]).
+    fingerprint: Option<SecretString>,
 }
 
 impl SigningKey {
@@ -63,6 +65,7 @@ impl SigningKey {
                 algorithm,
                 &KeyInput::Private(key),
             )?),
+            fingerprint: Some(fingerprint(key.expose_der())),
         })
     }
 
@@ -146,6 +149,7 @@ impl SigningKey {
                 algorithm,
                 &KeyInput::Secret(&secret),
             )?),
+            fingerprint: Some(fingerprint(secret.expose_secret().as_bytes())),
         })
     }
 
@@ -156,6 +160,7 @@ impl SigningKey {
             algorithm: Algorithm::None,
             key_id: None,
             key: None,
+            fingerprint: None,
         }
     }
 
@@ -172,6 +177,15 @@ impl SigningKey {
     }
 }
 
+/// HMAC-SHA256 keyed with the key material over a fixed label, base64url: the same for the
+/// same key, and of no use for signing or for recovering the key.
+fn fingerprint(material: &[u8]) -> SecretString {
+    use base64::Engine as _;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, material);
+    let tag = ring::hmac::sign(&key, b"auth-jwt-issuer key fingerprint v1");
+    SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}
+
 fn none_with_a_key(origin: &str) -> Error {
     Error::invalid_config(format!(
         "algorithm `none` signs nothing, but {origin} was given; use `SigningKey::unsigned()` \
@@ -182,6 +196,10 @@ fn none_with_a_key(origin: &str) -> Error {
 impl JwsSigner for SigningKey {
     fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+
+    fn key_fingerprint(&self) -> Option<SecretString> {
+        self.fingerprint.clone()
     }
 
     fn key_id(&self) -> Option<&str> {
@@ -231,6 +249,31 @@ mod tests {
                 backend.name()
             );
         }
+    }
+
+    #[test]
+    fn fingerprints_are_stable_per_key_distinct_between_keys_and_not_the_key() {
+        let secret = "hmac-secret-marker-long-enough-for-hs384-which-wants-48-bytes!!";
+        let one = SigningKey::hmac(Algorithm::Hs256, secret).unwrap();
+        let same = SigningKey::hmac(Algorithm::Hs384, secret).unwrap();
+        let other = SigningKey::hmac(Algorithm::Hs256, "another-secret-of-32-bytes-or-so").unwrap();
+        let print = |key: &SigningKey| key.key_fingerprint().unwrap().expose_secret().to_owned();
+        assert_eq!(
+            print(&one),
+            print(&same),
+            "a property of the key, not the algorithm"
+        );
+        assert_ne!(print(&one), print(&other));
+        assert!(!print(&one).contains("marker"));
+        assert_eq!(print(&one).len(), 43, "32 bytes, base64url");
+
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/rfc7515-a2.pem");
+        let key = PrivateKey::from_file(&path, None).unwrap();
+        let rsa = SigningKey::new(Algorithm::Rs256, &key).unwrap();
+        let again = SigningKey::new(Algorithm::Ps256, &key).unwrap();
+        assert_eq!(print(&rsa), print(&again));
+        assert_ne!(print(&rsa), print(&one));
+        assert!(SigningKey::unsigned().key_fingerprint().is_none());
     }
 
     #[test]
