@@ -3,11 +3,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use auth_core::cache::{CachedToken, TokenCell};
 use auth_core::clock::unix_nanos;
-use auth_core::{SecretString, Token};
+use auth_core::{Scheme, SecretString, Token};
 
 use crate::checked::CheckedConfig;
 use crate::config::MAX_TOKEN_LIFETIME;
@@ -22,8 +22,8 @@ pub(crate) struct TokenCache {
     /// has started. Keyed by token rather than a flag reset on store, so a reader still holding
     /// the previous token cannot claim the new token's renewal.
     ahead_started_for: AtomicU64,
-    /// The newest refresh token the server gave.
-    refresh_token: Mutex<Option<SecretString>>,
+    /// The newest refresh token the server gave, and when it was kept.
+    refresh_token: Mutex<Option<(SecretString, SystemTime)>>,
     /// When a background renewal may start, as a fraction of a token's validity.
     refresh_ahead: Option<f64>,
 }
@@ -73,19 +73,25 @@ impl TokenCache {
     }
 
     pub(crate) fn refresh_token(&self) -> Option<SecretString> {
-        self.lock_refresh().clone()
+        self.lock_refresh().as_ref().map(|(token, _)| token.clone())
     }
 
-    /// Keeps `refresh_token` as the newest one.
-    pub(crate) fn keep_refresh_token(&self, refresh_token: SecretString) {
-        *self.lock_refresh() = Some(refresh_token);
+    /// When the newest refresh token was kept.
+    #[cfg(feature = "store")]
+    pub(crate) fn refresh_token_since(&self) -> Option<SystemTime> {
+        self.lock_refresh().as_ref().map(|(_, since)| *since)
+    }
+
+    /// Keeps `refresh_token`, received at `at`, as the newest one.
+    pub(crate) fn keep_refresh_token(&self, refresh_token: SecretString, at: SystemTime) {
+        *self.lock_refresh() = Some((refresh_token, at));
     }
 
     pub(crate) fn forget_refresh_token(&self) {
         *self.lock_refresh() = None;
     }
 
-    fn lock_refresh(&self) -> std::sync::MutexGuard<'_, Option<SecretString>> {
+    fn lock_refresh(&self) -> std::sync::MutexGuard<'_, Option<(SecretString, SystemTime)>> {
         self.refresh_token
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -99,29 +105,36 @@ impl TokenCache {
         response: TokenResponse,
         sent_at: SystemTime,
     ) -> Result<Token, TokenEndpointError> {
-        let malformed = |why: &str| {
-            TokenEndpointError::new(
-                &config.endpoint.display,
-                config.grant_name,
-                Problem::Malformed(why.to_owned()),
-            )
-        };
-        let lifetime = response
-            .expires_in
-            .unwrap_or(config.default_lifetime)
-            .min(MAX_TOKEN_LIFETIME);
-        let skew = config.clock_skew.min(lifetime / 2);
-        let validity = lifetime - skew;
-        let (Some(expires_at), Some(valid_until)) =
-            (sent_at.checked_add(lifetime), sent_at.checked_add(validity))
-        else {
-            return Err(malformed(
-                "the token's expiry is beyond what this system's clock can represent",
-            ));
-        };
-        let token = Token::bearer(response.access_token)
+        let expires_at = expiry(config, response.expires_in, sent_at)?;
+        self.put(
+            config,
+            response.access_token,
+            &Scheme::Bearer,
+            sent_at,
+            expires_at,
+        )
+    }
+
+    /// Caches `access_token`, got by a request sent at `sent_at` and expiring at `expires_at`,
+    /// and returns it as a token: valid until `expires_at` less the clock skew (clamped to half
+    /// the lifetime), renewed in the background after the refresh-ahead fraction of that.
+    pub(crate) fn put(
+        &self,
+        config: &CheckedConfig,
+        access_token: SecretString,
+        scheme: &Scheme,
+        sent_at: SystemTime,
+        expires_at: SystemTime,
+    ) -> Result<Token, TokenEndpointError> {
+        let lifetime = expires_at.duration_since(sent_at).unwrap_or_default();
+        let validity = lifetime - config.clock_skew.min(lifetime / 2);
+        let valid_until = sent_at.checked_add(validity).unwrap_or(expires_at);
+        let token = Token::new(scheme.clone(), access_token)
             .map_err(|_| {
-                malformed("the `access_token` holds characters that cannot stand in an HTTP header")
+                malformed(
+                    config,
+                    "the `access_token` holds characters that cannot stand in an HTTP header",
+                )
             })?
             .with_expiry(expires_at);
         let mut cached = CachedToken::new(token.clone()).with_valid_until(valid_until);
@@ -134,4 +147,30 @@ impl TokenCache {
         self.current.set(Some(cached));
         Ok(token)
     }
+}
+
+/// When a token got by a request sent at `sent_at` expires: after `expires_in`, or the
+/// configured default lifetime, at most [`MAX_TOKEN_LIFETIME`].
+pub(crate) fn expiry(
+    config: &CheckedConfig,
+    expires_in: Option<Duration>,
+    sent_at: SystemTime,
+) -> Result<SystemTime, TokenEndpointError> {
+    let lifetime = expires_in
+        .unwrap_or(config.default_lifetime)
+        .min(MAX_TOKEN_LIFETIME);
+    sent_at.checked_add(lifetime).ok_or_else(|| {
+        malformed(
+            config,
+            "the token's expiry is beyond what this system's clock can represent",
+        )
+    })
+}
+
+fn malformed(config: &CheckedConfig, why: &str) -> TokenEndpointError {
+    TokenEndpointError::new(
+        &config.endpoint.display,
+        config.grant_name,
+        Problem::Malformed(why.to_owned()),
+    )
 }

@@ -37,6 +37,16 @@ pub(crate) struct Fetcher {
 impl Fetcher {
     /// Runs the grant (or the refresh) and caches the result.
     pub(crate) async fn fetch(&self, cache: &TokenCache) -> Outcome {
+        let (response, sent_at) = self.fetch_response(cache).await?;
+        cache.store(&self.config, response, sent_at)
+    }
+
+    /// Runs the grant (or the refresh): the response, and when its request was sent. A rotated
+    /// refresh token is in `cache` already.
+    pub(crate) async fn fetch_response(
+        &self,
+        cache: &TokenCache,
+    ) -> Result<(TokenResponse, std::time::SystemTime), TokenEndpointError> {
         let sent_at = self.clock.now();
         let refresh_token = cache.refresh_token();
         let config = &self.config;
@@ -91,7 +101,7 @@ impl Fetcher {
                     .await
             }
         }?;
-        cache.store(config, response, sent_at)
+        Ok((response, sent_at))
     }
 
     /// Password and jwt-bearer grants: refresh when there is a refresh token, and fall back to
@@ -247,7 +257,7 @@ impl Fetcher {
                 };
                 let parsed = response::parse(&response, &context, |rotated| {
                     if !matches!(self.config.grant, GrantRequest::ClientCredentials) {
-                        cache.keep_refresh_token(rotated);
+                        cache.keep_refresh_token(rotated, self.clock.now());
                     }
                 });
                 // The body held the tokens; its bytes are wiped rather than just freed.

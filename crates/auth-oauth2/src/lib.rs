@@ -18,6 +18,8 @@ mod request;
 mod response;
 mod retry;
 mod runtime;
+#[cfg(feature = "store")]
+mod store;
 mod transport;
 
 #[cfg(feature = "jwt")]
@@ -31,6 +33,11 @@ pub use provider::{
     DEFAULT_REFRESH_AHEAD, DEFAULT_TOKEN_REQUEST_TIMEOUT, OAuth2Provider, OAuth2ProviderBuilder,
 };
 pub use retry::RetryPolicy;
+#[cfg(feature = "store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store")))]
+pub use store::{
+    DEFAULT_LEASE_TTL, DEFAULT_STORE_TIMEOUT, FileStore, StoreEncryption, StoreSettings,
+};
 pub use transport::{MAX_RESPONSE_BYTES, TokenTransport, TransportError, TransportErrorKind};
 
 /// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`); not a stable API.

@@ -79,6 +79,9 @@ struct Inner {
     cache: TokenCache,
     flight: Flight,
     executor: Executor,
+    /// The store shared with other processes, if any.
+    #[cfg(feature = "store")]
+    shared: Option<crate::store::shared::Shared>,
 }
 
 /// Builds an [`OAuth2Provider`] with a non-default clock, retries, refresh-ahead, runtime or a
@@ -93,6 +96,8 @@ pub struct OAuth2ProviderBuilder {
     refresh_ahead: Option<f64>,
     request_timeout: Duration,
     executor: Executor,
+    #[cfg(feature = "store")]
+    store: Option<crate::store::StoreSettings>,
 }
 
 impl fmt::Debug for OAuth2ProviderBuilder {
@@ -149,6 +154,15 @@ impl OAuth2ProviderBuilder {
         self
     }
 
+    /// Shares tokens with every provider of the same config, in this process and others,
+    /// through a token store (feature `store`; see [`StoreSettings`](crate::StoreSettings)).
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
+    pub fn store(mut self, settings: crate::store::StoreSettings) -> Self {
+        self.store = Some(settings);
+        self
+    }
+
     /// Checks the config and builds the provider. Sends nothing.
     ///
     /// # Errors
@@ -173,6 +187,14 @@ impl OAuth2ProviderBuilder {
             ));
         }
         let config = CheckedConfig::new(&self.config)?;
+        #[cfg(feature = "store")]
+        let shared = match &self.store {
+            Some(settings) => {
+                settings.check()?;
+                Some(crate::store::shared::Shared::new(settings, &config)?)
+            }
+            None => None,
+        };
         Ok(OAuth2Provider {
             inner: Arc::new(Inner {
                 fetcher: Fetcher {
@@ -188,6 +210,8 @@ impl OAuth2ProviderBuilder {
                 cache: TokenCache::new(self.refresh_ahead),
                 flight: Flight::default(),
                 executor: self.executor,
+                #[cfg(feature = "store")]
+                shared,
             }),
         })
     }
@@ -218,6 +242,8 @@ impl OAuth2Provider {
             refresh_ahead: Some(DEFAULT_REFRESH_AHEAD),
             request_timeout: DEFAULT_TOKEN_REQUEST_TIMEOUT,
             executor: Executor::Background,
+            #[cfg(feature = "store")]
+            store: None,
         }
     }
 
@@ -232,6 +258,15 @@ impl OAuth2Provider {
 }
 
 impl Inner {
+    /// One renewal: through the shared store when there is one, else alone.
+    async fn fetch(&self) -> Outcome {
+        #[cfg(feature = "store")]
+        if let Some(shared) = &self.shared {
+            return shared.fetch(&self.fetcher, &self.cache).await;
+        }
+        self.fetcher.fetch(&self.cache).await
+    }
+
     fn grant_name(&self) -> &'static str {
         self.fetcher.config.grant_name
     }
@@ -249,7 +284,7 @@ impl Inner {
         // The request's span is a child of the caller's, and its events go to the caller's
         // subscriber, though it runs elsewhere.
         let task = async move {
-            let outcome = match CatchUnwind(Box::pin(inner.fetcher.fetch(&inner.cache))).await {
+            let outcome = match CatchUnwind(Box::pin(inner.fetch())).await {
                 Ok(outcome) => outcome,
                 Err(message) => {
                     let secrets = inner.fetcher.config.secret_strs();
@@ -352,15 +387,39 @@ impl AuthProvider for OAuth2Provider {
         if self.inner.cache.invalidate(rejected) {
             tracing::debug!(target: "auth_oauth2", "rejected token invalidated");
         }
+        #[cfg(feature = "store")]
+        if let Some(shared) = &self.inner.shared {
+            // Never taken from the store again here; dropped from it (if it is still the
+            // stored token) in the background, as `invalidate` cannot wait.
+            shared.mark_rejected(rejected);
+            let inner = Arc::clone(&self.inner);
+            let rejected = rejected.clone();
+            let forget = async move {
+                if let Some(shared) = &inner.shared {
+                    shared.forget(&inner.fetcher, &rejected).await;
+                }
+            };
+            if let Err(message) = self
+                .inner
+                .executor
+                .spawn(forget.in_current_span().with_current_subscriber())
+            {
+                tracing::warn!(target: "auth_oauth2", error = %message, "could not drop the rejected token from the store");
+            }
+        }
     }
 }
 
 impl fmt::Debug for OAuth2Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuth2Provider")
-            .field("grant", &self.inner.grant_name())
+        let mut f = f.debug_struct("OAuth2Provider");
+        f.field("grant", &self.inner.grant_name())
             .field("endpoint", &self.inner.endpoint())
-            .field("transport", &self.inner.fetcher.transport)
-            .finish_non_exhaustive()
+            .field("transport", &self.inner.fetcher.transport);
+        #[cfg(feature = "store")]
+        if let Some(shared) = &self.inner.shared {
+            f.field("store_key", &shared.key().as_str());
+        }
+        f.finish_non_exhaustive()
     }
 }

@@ -7,3 +7,5 @@ mod config;
 mod faults;
 mod requests;
 mod script;
+#[cfg(feature = "store")]
+mod store;
