@@ -13,6 +13,7 @@ mod jwt_record;
 mod oauth2;
 mod records;
 mod shape;
+mod store;
 mod values;
 
 use std::fmt;
@@ -22,7 +23,7 @@ use auth_core::file::{MAX_FILE_BYTES, read_bounded};
 use auth_core::{Error, ErrorKind, Result, SharedAuthProvider};
 use serde_json::Value;
 
-use self::records::ClientRecord;
+use self::records::{ClientRecord, StoreRecord};
 use self::shape::{AuthRecord, select};
 use crate::client::AuthClient;
 use crate::settings::ClientSettings;
@@ -72,13 +73,27 @@ impl AuthConfig {
         }
     }
 
-    /// Builds the provider: keys are read, URLs checked; nothing is sent.
+    /// Builds the provider: keys are read, URLs checked; nothing is sent. Tokens stay in this
+    /// process; [`ClientFileConfig::build_provider`] adds the file's `[store]`.
     ///
     /// # Errors
     ///
     /// The provider's own construction errors (bad credential, key, URL, TLS settings), or the
     /// feature of auth-http this kind of provider needs is off.
     pub fn build(&self) -> Result<SharedAuthProvider> {
+        self.build_with(None)
+    }
+
+    fn build_with(&self, store: Option<&StoreRecord>) -> Result<SharedAuthProvider> {
+        if store.is_some_and(StoreRecord::is_shared)
+            && !matches!(self.record, AuthRecord::OAuth2(_))
+        {
+            return Err(Error::invalid_config(format!(
+                "[store] shares OAuth2 tokens between processes, but [auth] is a {} config, \
+                 which has none to share; remove [store]",
+                self.kind()
+            )));
+        }
         match &self.record {
             AuthRecord::Basic(record) => {
                 #[cfg(feature = "basic")]
@@ -116,10 +131,10 @@ impl AuthConfig {
             }
             AuthRecord::OAuth2(record) => {
                 #[cfg(feature = "oauth2")]
-                return record.build();
+                return record.build(store);
                 #[cfg(not(feature = "oauth2"))]
                 {
-                    let _ = record;
+                    let _ = (record, store);
                     self.disabled("oauth2")
                 }
             }
@@ -139,7 +154,8 @@ impl AuthConfig {
 }
 
 /// A whole config file: the client part (`http_version`, `secure_socket`, timeouts) at the top
-/// level and the `[auth]` table.
+/// level, the `[auth]` table, and the `[store]` table where an OAuth2 provider shares its
+/// tokens with other processes (features `store`, `redis`).
 ///
 /// ```
 /// use auth_http::ClientFileConfig;
@@ -158,6 +174,7 @@ impl AuthConfig {
 pub struct ClientFileConfig {
     settings: ClientSettings,
     auth: Option<AuthConfig>,
+    store: Option<StoreRecord>,
 }
 
 impl ClientFileConfig {
@@ -168,9 +185,13 @@ impl ClientFileConfig {
                  token endpoint's requests), not at the top level",
             ));
         }
+        if let Some(store) = &record.store {
+            store.check()?;
+        }
         Ok(Self {
             settings: record.settings(),
             auth: record.auth.map(AuthConfig::from_value).transpose()?,
+            store: record.store,
         })
     }
 
@@ -270,15 +291,27 @@ impl ClientFileConfig {
     ///
     /// No `[auth]` table, bad TLS settings, or the provider's construction errors.
     pub fn build_client(&self) -> Result<AuthClient> {
+        Ok(AuthClient::from_shared(
+            self.build_reqwest()?,
+            self.build_provider()?,
+        ))
+    }
+
+    /// The `[auth]` provider, sharing its tokens through the `[store]` table if there is one.
+    ///
+    /// # Errors
+    ///
+    /// No `[auth]` table, the provider's construction errors, a `[store]` beside a provider
+    /// that is not OAuth2, a store that cannot be made (a file store directory that is not
+    /// private, a Redis URL that does not parse, a missing encryption key variable), or the
+    /// auth-http feature the store needs (`store`, `redis`) is off.
+    pub fn build_provider(&self) -> Result<SharedAuthProvider> {
         let Some(auth) = &self.auth else {
             return Err(Error::invalid_config(
                 "the config has no [auth] table; add one (see `authc example`)",
             ));
         };
-        Ok(AuthClient::from_shared(
-            self.build_reqwest()?,
-            auth.build()?,
-        ))
+        auth.build_with(self.store.as_ref())
     }
 }
 

@@ -9,7 +9,7 @@ use auth_oauth2::{
     RefreshConfig, RefreshTokenGrant,
 };
 
-use super::records::{ClientRecord, OAuth2Record, RefreshChoice};
+use super::records::{ClientRecord, OAuth2Record, RefreshChoice, StoreRecord};
 use super::values::{BasicEncoding, CredentialBearer, Scopes};
 use crate::transport::ReqwestTransport;
 
@@ -18,14 +18,23 @@ fn invalid(message: impl Into<String>) -> Error {
 }
 
 impl OAuth2Record {
-    /// The provider, with its transports. Keys are read now; nothing is sent.
-    pub(crate) fn build(&self) -> Result<SharedAuthProvider> {
+    /// The provider, with its transports and the `[store]` it shares tokens through. Keys
+    /// are read now; nothing is sent.
+    pub(crate) fn build(&self, store: Option<&StoreRecord>) -> Result<SharedAuthProvider> {
         let (config, token_client, refresh_client) = self.to_config()?;
         let transport = ReqwestTransport::new(&token_client.settings())?;
         let mut builder = OAuth2Provider::builder(config, Arc::new(transport));
         if let Some(refresh_client) = refresh_client {
             let transport = ReqwestTransport::new(&refresh_client.settings())?;
             builder = builder.refresh_transport(Arc::new(transport));
+        }
+        if let Some(store) = store {
+            #[cfg(feature = "store")]
+            if let Some(settings) = store.settings()? {
+                builder = builder.store(settings);
+            }
+            #[cfg(not(feature = "store"))]
+            store.refuse_shared()?;
         }
         Ok(SharedAuthProvider::new(builder.build()?))
     }
@@ -280,6 +289,11 @@ impl ClientRecord {
     fn check_no_auth(&self, at: &str) -> Result<()> {
         if self.auth.is_some() {
             return Err(invalid(format!("`{at}` cannot hold an `auth` table")));
+        }
+        if self.store.is_some() {
+            return Err(invalid(format!(
+                "`{at}` cannot hold a `store` table; [store] goes at the top level of the file"
+            )));
         }
         Ok(())
     }

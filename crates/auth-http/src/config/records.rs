@@ -61,6 +61,51 @@ pub(crate) struct ClientRecord {
     /// The `[auth]` table, read by shape once the rest of the file is known to be good.
     #[serde(default)]
     pub(crate) auth: Option<Value>,
+    /// The `[store]` table: where an OAuth2 provider shares its tokens (top level only).
+    #[serde(default)]
+    pub(crate) store: Option<StoreRecord>,
+}
+
+/// `[store]`: the token store an OAuth2 provider shares with other processes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoreRecord {
+    #[serde(default)]
+    pub(crate) kind: StoreKind,
+    /// `redis`: the server. A secret: it may hold a password.
+    #[serde(default)]
+    pub(crate) url: Option<SecretString>,
+    /// `file`: the directory.
+    #[serde(default)]
+    pub(crate) path: Option<PathBuf>,
+    /// `redis`: the prefix of every key.
+    #[serde(default, alias = "keyPrefix")]
+    pub(crate) key_prefix: Option<String>,
+    #[serde(
+        default,
+        alias = "leaseTtl",
+        deserialize_with = "values::positive_seconds"
+    )]
+    pub(crate) lease_ttl: Option<Duration>,
+    /// The longest time one store operation may take before the store counts as down.
+    #[serde(default, deserialize_with = "values::positive_seconds")]
+    pub(crate) timeout: Option<Duration>,
+    /// The environment variable holding the sealing keys (base64, comma-separated).
+    #[serde(default, alias = "encryptionKeyEnv")]
+    pub(crate) encryption_key_env: Option<String>,
+}
+
+/// `[store] kind`.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum StoreKind {
+    /// Tokens live in this process only (no store).
+    #[default]
+    Memory,
+    /// A directory shared by the processes of one machine.
+    File,
+    /// A Redis or Valkey server shared by many machines.
+    Redis,
 }
 
 /// `{ username, password }`: Basic.

@@ -25,4 +25,6 @@ mod oauth2;
 mod providers;
 mod redirects;
 mod replay;
+#[cfg(all(feature = "config", feature = "store", feature = "basic"))]
+mod store_config;
 mod tls;
