@@ -75,11 +75,12 @@ fn load(config: &ConfigArg) -> Result<ClientFileConfig, String> {
     }
 }
 
+/// The `[auth]` provider, sharing its tokens through the `[store]` table if there is one.
 fn provider(config: &ClientFileConfig) -> Result<SharedAuthProvider, String> {
-    let Some(auth) = config.auth() else {
+    if config.auth().is_none() {
         return Err("the config has no [auth] table; see `authc example --help`".to_owned());
-    };
-    auth.build().map_err(|e| e.to_string())
+    }
+    config.build_provider().map_err(|e| e.to_string())
 }
 
 /// Waits for `future`, saying on a terminal's stderr when it takes more than a second.

@@ -63,6 +63,13 @@ http_version = "1.1"
 # custom_headers = { X-Tenant = "t1" }
 # [auth.client_config.secure_socket]
 # cert = "idp-ca.pem"
+
+# Keep tokens between runs (and share them with other processes); without [store] every
+# run of authc asks for a new token.
+# [store]
+# kind = "file"                       # or "redis", with url = "redis://127.0.0.1:6379/0"
+# path = "~/.cache/authc/tokens"      # a directory, created 0700; use an absolute path
+# encryption_key_env = "AUTH_STORE_KEY"   # optional: base64 32-byte key(s); else derived
 "#;
 
 const PASSWORD: &str = r#"# OAuth2 password grant; refreshes with the refresh token, and runs the grant again when
@@ -83,6 +90,12 @@ refresh_url = "https://idp.example/oauth2/token"
 refresh_token = "24f19603-8565-4b5f-a036-88a945e1f272"
 client_id = "my-client"
 client_secret = "my-secret"
+
+# With rotating refresh tokens, a store keeps the newest one across runs: without it, the
+# second run presents the first refresh token again, which the server has revoked.
+# [store]
+# kind = "file"
+# path = "/var/cache/myapp/tokens"
 "#;
 
 const JWT_BEARER: &str = r#"# OAuth2 jwt-bearer grant (RFC 7523) with a fresh signed assertion per token request.
