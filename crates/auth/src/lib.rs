@@ -32,6 +32,11 @@ pub use auth_jwt_issuer as jwt;
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth2")))]
 pub use auth_oauth2 as oauth2;
 
+/// The Redis token store for OAuth2 providers shared by many processes (feature `redis`).
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use auth_store_redis as store_redis;
+
 /// reqwest integration (feature `http`).
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]

@@ -338,11 +338,13 @@ impl Shared {
         record: &TokenRecord,
         lease: Option<&Lease>,
     ) {
-        // A record without a refresh token is of no use after its access token expires.
+        // A record without a refresh token is of no use after its access token expires; it
+        // is kept one lease time longer, so the next holder's compare-and-set still finds
+        // the version it read (a record gone from the store would make that save fail).
         let expires_after = match &record.refresh_token {
             Some(_) => None,
             None => match record.expires_at.duration_since(fetcher.clock.now()) {
-                Ok(left) if !left.is_zero() => Some(left),
+                Ok(left) if !left.is_zero() => Some(left + self.lease_ttl),
                 _ => return,
             },
         };
@@ -353,13 +355,39 @@ impl Shared {
                 return;
             }
         };
-        let saved = self
+        let mut saved = self
             .call(
                 "storing the token record",
                 self.store
-                    .save(&self.key, expected, sealed, expires_after, lease),
+                    .save(&self.key, expected, sealed.clone(), expires_after, lease),
             )
             .await;
+        // The lease holder's save may miss because the record it read expired or was
+        // overwritten with garbage meanwhile: it tries once more over what is there now,
+        // unless that is a newer token (then the holder's lease ran out and another took it).
+        if let (Ok(None), Some(lease)) = (&saved, lease)
+            && let Ok(current) = self
+                .call("reading the token record", self.store.load(&self.key))
+                .await
+        {
+            let newer = current.as_ref().is_some_and(|stored| {
+                self.sealer
+                    .open(stored.sealed(), self.key.as_str())
+                    .ok()
+                    .and_then(|plain| TokenRecord::decode(&plain))
+                    .is_some_and(|theirs| theirs.expires_at >= record.expires_at)
+            });
+            if !newer {
+                let version = current.map(|stored| stored.version());
+                saved = self
+                    .call(
+                        "storing the token record",
+                        self.store
+                            .save(&self.key, version, sealed, expires_after, Some(lease)),
+                    )
+                    .await;
+            }
+        }
         match saved {
             Ok(Some(_)) => {
                 self.health.answered(&self.name);
