@@ -74,3 +74,98 @@ async fn spans_and_events_carry_no_secret() {
         );
     }
 }
+
+/// A store that never answers: every operation fails as an unreachable server does.
+#[cfg(feature = "store")]
+#[derive(Debug)]
+struct Unreachable;
+
+#[cfg(feature = "store")]
+#[auth_core::async_trait]
+impl auth_core::store::TokenStore for Unreachable {
+    async fn load(
+        &self,
+        _: &auth_core::store::StoreKey,
+    ) -> auth_core::Result<Option<auth_core::store::StoredRecord>> {
+        Err(auth_core::Error::transport("connection refused"))
+    }
+    async fn save(
+        &self,
+        _: &auth_core::store::StoreKey,
+        _: Option<u64>,
+        _: Vec<u8>,
+        _: Option<std::time::Duration>,
+        _: Option<&auth_core::store::Lease>,
+    ) -> auth_core::Result<Option<u64>> {
+        Err(auth_core::Error::transport("connection refused"))
+    }
+    async fn remove(&self, _: &auth_core::store::StoreKey, _: u64) -> auth_core::Result<bool> {
+        Err(auth_core::Error::transport("connection refused"))
+    }
+    async fn try_lease(
+        &self,
+        _: &auth_core::store::StoreKey,
+        _: std::time::Duration,
+    ) -> auth_core::Result<Option<auth_core::store::Lease>> {
+        Err(auth_core::Error::transport("connection refused"))
+    }
+    async fn renew_lease(
+        &self,
+        _: &auth_core::store::StoreKey,
+        _: &auth_core::store::Lease,
+        _: std::time::Duration,
+    ) -> auth_core::Result<bool> {
+        Err(auth_core::Error::transport("connection refused"))
+    }
+    async fn release_lease(
+        &self,
+        _: &auth_core::store::StoreKey,
+        _: &auth_core::store::Lease,
+    ) -> auth_core::Result<()> {
+        Err(auth_core::Error::transport("connection refused"))
+    }
+}
+
+/// A store that is down costs one warning, not one per call or per expiry.
+#[cfg(feature = "store")]
+#[tokio::test] // one thread: the callers' tasks see the subscriber set here
+async fn a_store_that_is_down_is_one_warning() {
+    let captured = CapturedOutput::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let script = Script::new([]);
+    script.always(Reply::Json(
+        200,
+        r#"{"access_token":"local","expires_in":60}"#.to_owned(),
+    ));
+    let clock = clock();
+    let provider = OAuth2Provider::builder(script::cc(), script.clone())
+        .clock(Arc::new(clock.clone()))
+        .refresh_ahead(None)
+        .store(auth_oauth2::StoreSettings::new(Arc::new(Unreachable)))
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        let calls: Vec<_> = (0..20)
+            .map(|_| {
+                let provider = provider.clone();
+                tokio::spawn(async move { provider.token().await })
+            })
+            .collect();
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap().expose_credential(), "local");
+        }
+        clock.advance(std::time::Duration::from_secs(61));
+    }
+    assert_eq!(script.count(), 5, "one request per expiry, fetched locally");
+    let output = captured.text();
+    let warnings = output.lines().filter(|line| line.contains("WARN")).count();
+    assert_eq!(warnings, 1, "{output}");
+    assert!(output.contains("token store unavailable"), "{output}");
+}
