@@ -13,7 +13,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth_store_redis::testing::RedisServer;
@@ -22,13 +22,12 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
 
-/// These tests run one at a time: each loads both cores with its processes.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// These tests run one at a time: each loads both cores with its processes. (An async mutex:
+/// the guard is held across the test's awaits, on each test's own runtime.)
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().await
 }
 
 fn now_ms() -> u64 {
@@ -274,7 +273,7 @@ async fn eight_processes_of_a_hundred_callers_share_one_redis_and_send_one_reque
     let Some(redis) = RedisServer::shared_or_private("eight_processes_redis") else {
         return;
     };
-    let _serial = one_at_a_time();
+    let _serial = one_at_a_time().await;
     let server = TokenServer::start(2, First::Answer).await;
     let shared = Shared::redis(&redis, "stampede");
     let run = Run {
@@ -294,7 +293,7 @@ async fn eight_processes_of_a_hundred_callers_share_one_redis_and_send_one_reque
 
 #[tokio::test(flavor = "multi_thread")]
 async fn four_processes_share_one_file_store_and_send_one_request_per_expiry() {
-    let _serial = one_at_a_time();
+    let _serial = one_at_a_time().await;
     let server = TokenServer::start(2, First::Answer).await;
     let dir = tempfile::tempdir().unwrap();
     let shared = Shared::File {
@@ -324,7 +323,7 @@ async fn four_processes_share_one_file_store_and_send_one_request_per_expiry() {
 /// holds the lease. The others take over once the lease runs out (Redis) or at once (the
 /// file store's OS lock dies with its holder): one extra request, no error.
 async fn lease_holder_killed(shared: Shared) {
-    let _serial = one_at_a_time();
+    let _serial = one_at_a_time().await;
     let server = TokenServer::start(60, First::Hang).await;
     let run = Run {
         server: &server,
@@ -377,7 +376,7 @@ async fn redis_stopped_and_restarted_mid_run() {
     let Some(mut redis) = RedisServer::private("redis_stopped_and_restarted") else {
         return;
     };
-    let _serial = one_at_a_time();
+    let _serial = one_at_a_time().await;
     let server = TokenServer::start(1, First::Answer).await;
     let shared = Shared::redis(&redis, "restart");
     let run = Run {
@@ -413,7 +412,7 @@ async fn garbled_records_and_records_sealed_under_another_key_are_replaced() {
     let Some(redis) = RedisServer::shared_or_private("garbled_records") else {
         return;
     };
-    let _serial = one_at_a_time();
+    let _serial = one_at_a_time().await;
     let server = TokenServer::start(60, First::Answer).await;
     let shared = Shared::redis(&redis, "garbled");
     let key_one = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -470,7 +469,7 @@ async fn rotating_refresh_tokens_across_eight_processes_give_no_invalid_grant() 
     let Some(redis) = RedisServer::shared_or_private("rotation_eight_processes") else {
         return;
     };
-    let _serial = one_at_a_time();
+    let _serial = one_at_a_time().await;
     let server = TokenServer::start(1, First::Answer).await;
     let shared = Shared::redis(&redis, "rotation");
     let run = Run {

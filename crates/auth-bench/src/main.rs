@@ -16,6 +16,7 @@ mod jwt;
 mod layer;
 mod measure;
 mod network;
+mod store;
 
 /// How hard to try.
 #[derive(Clone, Copy, Debug)]
@@ -36,6 +37,14 @@ fn main() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(1000);
         if let Err(e) = network::sequential(client, count) {
+            eprintln!("auth-bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    // `--store-worker ...`: one process of the cross-process stampede (see store.rs).
+    if args.get(1).is_some_and(|a| a == "--store-worker") {
+        if let Err(e) = store::worker(&args[2..]) {
             eprintln!("auth-bench: {e}");
             std::process::exit(1);
         }
@@ -70,7 +79,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    // `--only hot,layer` runs those sections alone (hot, jwt, layer, stampede, throughput).
+    // `--only hot,layer` runs those sections alone (hot, jwt, layer, stampede, throughput, store).
     let only: Option<Vec<String>> = std::env::args()
         .skip_while(|a| a != "--only")
         .nth(1)
@@ -94,6 +103,9 @@ fn main() {
         }
         if runs("throughput") {
             network::throughput(effort).await?;
+        }
+        if runs("store") {
+            store::run(effort).await?;
         }
         Ok::<(), String>(())
     });

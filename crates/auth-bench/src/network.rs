@@ -20,7 +20,10 @@ use crate::measure::{median, paired_rates, report};
 
 /// A server on 127.0.0.1: `/token` answers a token after `delay` (an identity provider's own
 /// work) and counts requests; anything else answers `ok`.
-async fn server(delay: Duration, token_requests: Arc<AtomicUsize>) -> Result<SocketAddr, String> {
+pub(crate) async fn server(
+    delay: Duration,
+    token_requests: Arc<AtomicUsize>,
+) -> Result<SocketAddr, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
