@@ -125,10 +125,18 @@ impl ReplayPolicy {
     }
 }
 
-/// Whether a `WWW-Authenticate` value holds a Bearer challenge with `error="invalid_token"`.
+/// Whether a `WWW-Authenticate` value holds a Bearer or DPoP challenge with
+/// `error="invalid_token"`.
 pub fn is_invalid_token_challenge(header: &str) -> bool {
+    has_challenge_error(header, "Bearer", "invalid_token")
+        || has_challenge_error(header, "DPoP", "invalid_token")
+}
+
+/// Whether a `WWW-Authenticate` value holds a challenge of `scheme` (compared
+/// case-insensitively) whose `error` parameter is `error`: `DPoP error="use_dpop_nonce"`.
+pub fn has_challenge_error(header: &str, scheme: &str, error: &str) -> bool {
     // Challenges are `scheme param=value, param="value", ...`, possibly several per header.
-    let mut in_bearer = false;
+    let mut in_scheme = false;
     for part in split_outside_quotes(header) {
         let part = part.trim();
         let (first, rest) = part.split_once(' ').unwrap_or((part, ""));
@@ -136,13 +144,13 @@ pub fn is_invalid_token_challenge(header: &str) -> bool {
             part
         } else {
             // A new challenge starts with its scheme.
-            in_bearer = first.eq_ignore_ascii_case("bearer");
+            in_scheme = first.eq_ignore_ascii_case(scheme);
             rest.trim()
         };
-        if in_bearer
+        if in_scheme
             && let Some((name, value)) = param.split_once('=')
             && name.trim().eq_ignore_ascii_case("error")
-            && value.trim().trim_matches('"') == "invalid_token"
+            && value.trim().trim_matches('"') == error
         {
             return true;
         }
@@ -185,6 +193,7 @@ mod tests {
             r#"Bearer realm="example", error="invalid_token", error_description="The access token expired""#,
             r#"Basic realm="x", Bearer error=invalid_token"#,
             r#"bearer ERROR="invalid_token""#,
+            r#"DPoP algs="ES256", error="invalid_token""#,
         ] {
             assert!(is_invalid_token_challenge(yes), "{yes}");
         }
@@ -195,9 +204,18 @@ mod tests {
             "",
             "Bearer",
             ",,,=,\"",
+            r#"DPoP error="use_dpop_nonce""#,
         ] {
             assert!(!is_invalid_token_challenge(no), "{no}");
         }
+        let nonce = r#"Bearer realm="r", DPoP error="use_dpop_nonce", error_description="fresh""#;
+        assert!(has_challenge_error(nonce, "dpop", "use_dpop_nonce"));
+        assert!(!has_challenge_error(nonce, "Bearer", "use_dpop_nonce"));
+        assert!(!has_challenge_error(
+            r#"DPoP error="invalid_token""#,
+            "DPoP",
+            "use_dpop_nonce"
+        ));
     }
 
     fn grpc(code: &'static str) -> HeaderMap {

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::HeaderValue;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::proof::RequestProof;
 use crate::secret::{SecretString, constant_time_eq};
 use crate::text::{TextRule, check_text, describe_char};
 
@@ -105,6 +106,8 @@ struct TokenInner {
     header: HeaderValue,
     credential_start: usize,
     expires_at: Option<SystemTime>,
+    /// Set for a token bound to a key (DPoP): each request needs a proof made for it.
+    proof: Option<Arc<dyn RequestProof>>,
 }
 
 /// The buffer the header value points into; wiped when the last `Bytes` handle goes.
@@ -151,6 +154,7 @@ impl Token {
             scheme,
             header,
             expires_at: None,
+            proof: None,
         })))
     }
 
@@ -169,6 +173,50 @@ impl Token {
         let mut inner = Arc::unwrap_or_clone(self.0);
         inner.expires_at = Some(at);
         Self(Arc::new(inner))
+    }
+
+    /// The same token, bound to a key: every request it goes with also carries the header
+    /// `proof` makes for that request (DPoP, RFC 9449).
+    #[must_use]
+    pub fn with_proof(self, proof: Arc<dyn RequestProof>) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.0);
+        inner.proof = Some(proof);
+        Self(Arc::new(inner))
+    }
+
+    /// What makes this token's per-request proofs, if it is bound to a key.
+    pub fn proof(&self) -> Option<&Arc<dyn RequestProof>> {
+        self.0.proof.as_ref()
+    }
+
+    /// The proof header a request of `method` to `url` needs beside `Authorization`: `None`
+    /// for a token that is not bound to a key (the common case, one branch).
+    ///
+    /// # Errors
+    ///
+    /// As [`RequestProof::prove`]: the proof could not be made, so the request must not go.
+    pub fn proof_header(
+        &self,
+        method: &str,
+        url: &str,
+    ) -> Result<Option<(HeaderName, HeaderValue)>> {
+        match &self.0.proof {
+            None => Ok(None),
+            Some(proof) => {
+                let value = proof.prove(method, url, self.expose_credential())?;
+                Ok(Some((proof.header_name().clone(), value)))
+            }
+        }
+    }
+
+    /// Shows the response to a request this token went with to its proof maker (which keeps
+    /// the server's nonce). `true` means the server asks for the request once more with a new
+    /// proof and the same token; always `false` for a token that is not bound.
+    pub fn observe_response(&self, url: &str, status: u16, headers: &HeaderMap) -> bool {
+        self.0
+            .proof
+            .as_ref()
+            .is_some_and(|proof| proof.observe(url, status, headers))
     }
 
     /// The scheme.
@@ -219,10 +267,16 @@ impl Token {
     /// [`TokenCell`](crate::cache::TokenCell).
     pub fn detached_copy(&self) -> Self {
         match Self::new(self.0.scheme.clone(), self.expose_credential()) {
-            Ok(copy) => match self.0.expires_at {
-                Some(at) => copy.with_expiry(at),
-                None => copy,
-            },
+            Ok(copy) => {
+                let copy = match self.0.expires_at {
+                    Some(at) => copy.with_expiry(at),
+                    None => copy,
+                };
+                match &self.0.proof {
+                    Some(proof) => copy.with_proof(Arc::clone(proof)),
+                    None => copy,
+                }
+            }
             // The credential was valid when this token was made; it still is.
             Err(_) => self.clone(),
         }
@@ -244,6 +298,7 @@ impl fmt::Debug for Token {
             .field("scheme", &self.0.scheme)
             .field("credential", &"[redacted]")
             .field("expires_at", &self.0.expires_at)
+            .field("bound", &self.0.proof.is_some())
             .finish()
     }
 }
@@ -334,5 +389,57 @@ mod tests {
         assert!(a.same_credential(&Token::bearer("one").unwrap()));
         assert!(!a.same_credential(&Token::bearer("two").unwrap()));
         assert!(!a.same_credential(&Token::new(Scheme::Basic, "one").unwrap()));
+    }
+
+    #[derive(Debug, Default)]
+    struct RecordingProof {
+        seen: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl RequestProof for RecordingProof {
+        fn header_name(&self) -> &HeaderName {
+            static NAME: HeaderName = HeaderName::from_static("dpop");
+            &NAME
+        }
+
+        fn prove(&self, method: &str, url: &str, access_token: &str) -> Result<HeaderValue> {
+            let line = format!("{method} {url} {access_token}");
+            self.seen.lock().unwrap().push(line.clone());
+            Ok(HeaderValue::from_str(&line.replace(' ', "_")).unwrap())
+        }
+
+        fn observe(&self, _url: &str, status: u16, _headers: &HeaderMap) -> bool {
+            status == 401
+        }
+    }
+
+    #[test]
+    fn a_bound_token_makes_a_proof_per_request_and_an_unbound_one_none() {
+        let plain = Token::bearer("abc").unwrap();
+        assert!(plain.proof_header("GET", "https://a/x").unwrap().is_none());
+        assert!(!plain.observe_response("https://a/x", 401, &HeaderMap::new()));
+
+        let proof = Arc::new(RecordingProof::default());
+        let bound = Token::new(Scheme::parse("DPoP").unwrap(), "abc")
+            .unwrap()
+            .with_expiry(SystemTime::UNIX_EPOCH)
+            .with_proof(proof.clone());
+        assert_eq!(bound.header_value(), "DPoP abc");
+        let (name, value) = bound
+            .proof_header("POST", "https://a/x?q")
+            .unwrap()
+            .unwrap();
+        assert_eq!(name, "dpop");
+        assert_eq!(value, "POST_https://a/x?q_abc");
+        assert!(bound.observe_response("https://a/x", 401, &HeaderMap::new()));
+        assert!(!bound.observe_response("https://a/x", 200, &HeaderMap::new()));
+        // A detached copy stays bound, with its expiry.
+        let copy = bound.detached_copy();
+        assert!(copy.proof().is_some());
+        assert_eq!(copy.expires_at(), Some(SystemTime::UNIX_EPOCH));
+        copy.proof_header("GET", "https://b/").unwrap();
+        assert_eq!(proof.seen.lock().unwrap().len(), 2);
+        assert!(format!("{bound:?}").contains("bound: true"));
+        assert!(!format!("{bound:?}").contains("abc"));
     }
 }

@@ -7,15 +7,33 @@ use http::header::AUTHORIZATION;
 use crate::error::Result;
 
 /// Sets `Authorization` from `token` on `request`, replacing any value already there. The
-/// value is the token's precomputed, sensitive header value (a reference-count bump).
-pub fn authorize(request: &mut reqwest::Request, token: &Token) {
-    request
-        .headers_mut()
-        .insert(AUTHORIZATION, token.header_value().clone());
+/// value is the token's precomputed, sensitive header value (a reference-count bump). A
+/// DPoP-bound token also gets its `DPoP` proof, made for this request's method and URL.
+///
+/// # Errors
+///
+/// When a bound token's proof cannot be signed; the request must then not be sent.
+pub fn authorize(request: &mut reqwest::Request, token: &Token) -> auth_core::Result<()> {
+    let (method, url) = (request.method().clone(), request.url().clone());
+    put_credential(request.headers_mut(), &method, &url, token)
 }
 
-/// The credential without waiting when the provider has one at hand (`token_now`), else from
-/// `token()`.
+/// Puts `token` on a request of `method` to `url`: its `Authorization` value, and the proof
+/// a bound (DPoP) token needs, made for this request.
+pub(crate) fn put_credential(
+    headers: &mut HeaderMap,
+    method: &http::Method,
+    url: &reqwest::Url,
+    token: &Token,
+) -> auth_core::Result<()> {
+    let proof = token.proof_header(method.as_str(), url.as_str())?;
+    headers.insert(AUTHORIZATION, token.header_value().clone());
+    if let Some((name, value)) = proof {
+        headers.insert(name, value);
+    }
+    Ok(())
+}
+
 pub(crate) async fn credential(provider: &dyn AuthProvider) -> auth_core::Result<Token> {
     match provider.token_now() {
         Some(token) => Ok(token),
@@ -51,22 +69,36 @@ pub trait RequestBuilderExt: Sized {
     /// [`Error::Auth`](crate::Error::Auth) when the provider fails.
     async fn authorize(self, provider: &(dyn AuthProvider + '_)) -> Result<Self>;
 
-    /// Sets `Authorization` from a token already at hand.
-    #[must_use]
-    fn authorize_with(self, token: &Token) -> Self;
+    /// Sets `Authorization` from a token already at hand, and the proof a DPoP-bound token
+    /// needs, made for this request's method and URL.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Build`](crate::Error::Build) when a bound token's request cannot be built to
+    /// learn its URL; [`Error::Auth`](crate::Error::Auth) when its proof cannot be signed.
+    fn authorize_with(self, token: &Token) -> Result<Self>;
 }
 
 #[async_trait::async_trait]
 impl RequestBuilderExt for reqwest::RequestBuilder {
     async fn authorize(self, provider: &(dyn AuthProvider + '_)) -> Result<Self> {
         let token = credential(provider).await?;
-        Ok(self.authorize_with(&token))
+        self.authorize_with(&token)
     }
 
-    fn authorize_with(self, token: &Token) -> Self {
-        // `headers()` replaces values of the names it carries, so an earlier Authorization goes.
-        let mut headers = HeaderMap::with_capacity(1);
-        headers.insert(AUTHORIZATION, token.header_value().clone());
-        self.headers(headers)
+    fn authorize_with(self, token: &Token) -> Result<Self> {
+        if token.proof().is_none() {
+            // `headers()` replaces values of the names it carries, so an earlier
+            // Authorization goes.
+            let mut headers = HeaderMap::with_capacity(1);
+            headers.insert(AUTHORIZATION, token.header_value().clone());
+            return Ok(self.headers(headers));
+        }
+        // A proof names the request's method and URL: build it to learn them.
+        let (client, request) = self.build_split();
+        let mut request =
+            request.map_err(|error| crate::Error::Build(crate::error::redact_url(error)))?;
+        authorize(&mut request, token)?;
+        Ok(reqwest::RequestBuilder::from_parts(client, request))
     }
 }

@@ -74,13 +74,19 @@ impl Middleware for AuthMiddleware {
         let token = credential(self.provider.as_ref())
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
-        let kept = Kept::of(&self.policy, &request);
-        authorize(&mut request, &token);
-        let response = next
+        let kept = Kept::of(&self.policy, &request, &token);
+        authorize(&mut request, &token).map_err(reqwest_middleware::Error::middleware)?;
+        let mut response = next
             .clone()
             .run(request, extensions)
             .await
             .map_err(redact)?;
+        if let Some(mut again) = replay::nonce_retry(&token, &kept, &response) {
+            drop(response);
+            authorize(&mut again, &token).map_err(reqwest_middleware::Error::middleware)?;
+            response = next.clone().run(again, extensions).await.map_err(redact)?;
+            replay::asks_for_new_proof(&token, &response);
+        }
         let Some(mut again) = replay::judge(
             self.provider.as_ref(),
             &self.policy,
@@ -98,8 +104,10 @@ impl Middleware for AuthMiddleware {
             return Ok(response);
         }
         drop(response);
-        authorize(&mut again, &fresh);
-        next.run(*again, extensions).await.map_err(redact)
+        authorize(&mut again, &fresh).map_err(reqwest_middleware::Error::middleware)?;
+        let response = next.run(*again, extensions).await.map_err(redact)?;
+        replay::asks_for_new_proof(&fresh, &response);
+        Ok(response)
     }
 }
 

@@ -22,10 +22,11 @@ pub(crate) enum Kept {
 }
 
 impl Kept {
-    /// Keeps what judging the response to `request` will need; nothing when replay is off, so
-    /// a request pays for a copy only when a replay could follow.
-    pub(crate) fn of(policy: &ReplayPolicy, request: &reqwest::Request) -> Self {
-        if !policy.is_enabled() {
+    /// Keeps what judging the response to `request` will need; nothing when replay is off and
+    /// `token` is not bound, so a request pays for a copy only when a second send could follow
+    /// (a replay, or a new DPoP proof for a server's nonce).
+    pub(crate) fn of(policy: &ReplayPolicy, request: &reqwest::Request, token: &Token) -> Self {
+        if !policy.is_enabled() && token.proof().is_none() {
             return Self::Nothing;
         }
         match request.try_clone() {
@@ -129,12 +130,18 @@ pub(crate) fn send<'a>(
     });
     async move {
         let (token, kept, sending) = match start {
-            Ok(Ok(sent)) => sent,
-            Ok(Err(request)) => dispatch(client, policy, provider.token().await?, *request),
+            Ok(Ok(sent)) => sent?,
+            Ok(Err(request)) => dispatch(client, policy, provider.token().await?, *request)?,
             Err(error) => return Err(Error::Build(redact_url(error))),
         };
         // `?` turns a reqwest error into ours, without the URL's query or user info.
-        let response = sending.await?;
+        let mut response = sending.await?;
+        if let Some(mut again) = nonce_retry(&token, &kept, &response) {
+            drop(response);
+            authorize(&mut again, &token)?;
+            response = client.execute(again).await?;
+            asks_for_new_proof(&token, &response);
+        }
         let Some(mut again) = judge(provider, policy, &token, kept, &response) else {
             return Ok(response);
         };
@@ -145,8 +152,36 @@ pub(crate) fn send<'a>(
         }
         // The rejection's body is dropped unread: the replay's response replaces it.
         drop(response);
-        authorize(&mut again, &fresh);
-        Ok(client.execute(*again).await?)
+        authorize(&mut again, &fresh)?;
+        let response = client.execute(*again).await?;
+        asks_for_new_proof(&fresh, &response);
+        Ok(response)
+    }
+}
+
+/// Shows the response to a bound token's proof maker (it keeps the server's nonce); `true`
+/// when the server wants the request again with a new proof (RFC 9449 §9).
+pub(crate) fn asks_for_new_proof(token: &Token, response: &reqwest::Response) -> bool {
+    token.observe_response(
+        response.url().as_str(),
+        response.status().as_u16(),
+        response.headers(),
+    )
+}
+
+/// The request to send once more, with a new proof and the same token, when the server asked
+/// for a DPoP nonce and the request can be sent again.
+pub(crate) fn nonce_retry(
+    token: &Token,
+    kept: &Kept,
+    response: &reqwest::Response,
+) -> Option<reqwest::Request> {
+    if !asks_for_new_proof(token, response) {
+        return None;
+    }
+    match kept {
+        Kept::Request(copy) => copy.try_clone(),
+        Kept::Nothing | Kept::Url(_) => None,
     }
 }
 
@@ -156,12 +191,12 @@ fn dispatch(
     policy: &ReplayPolicy,
     token: Token,
     mut request: reqwest::Request,
-) -> (
+) -> auth_core::Result<(
     Token,
     Kept,
     impl Future<Output = reqwest::Result<reqwest::Response>> + Send + use<>,
-) {
-    let kept = Kept::of(policy, &request);
-    authorize(&mut request, &token);
-    (token, kept, client.execute(request))
+)> {
+    let kept = Kept::of(policy, &request, &token);
+    authorize(&mut request, &token)?;
+    Ok((token, kept, client.execute(request)))
 }

@@ -211,6 +211,19 @@ macro_rules! signing_backend {
                     }
                 }
 
+                /// The public key as the crypto library gives it: an RSA key's DER
+                /// `RSAPublicKey`, an EC key's uncompressed point, Ed25519's 32 bytes; none for
+                /// HMAC.
+                pub(crate) fn public_key(&self) -> Option<Vec<u8>> {
+                    use signature::KeyPair as _;
+                    match self {
+                        Self::Rsa { key, .. } => Some(key.public_key().as_ref().to_vec()),
+                        Self::Ecdsa { key, .. } => Some(key.public_key().as_ref().to_vec()),
+                        Self::Ed25519(key) => Some(key.public_key().as_ref().to_vec()),
+                        Self::Hmac(_) => None,
+                    }
+                }
+
                 /// The raw JWS signature of `input`.
                 pub(crate) fn sign(&self, input: &[u8]) -> Result<Vec<u8>> {
                     let failed = || {
@@ -276,6 +289,14 @@ impl BackendKey {
             Self::Ring(_) => Backend::Ring,
             #[cfg(feature = "aws-lc-rs")]
             Self::AwsLc(_) => Backend::AwsLcRs,
+        }
+    }
+
+    pub(crate) fn public_key(&self) -> Option<Vec<u8>> {
+        match self {
+            Self::Ring(key) => key.public_key(),
+            #[cfg(feature = "aws-lc-rs")]
+            Self::AwsLc(key) => key.public_key(),
         }
     }
 

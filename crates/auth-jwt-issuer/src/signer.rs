@@ -6,6 +6,7 @@ use std::sync::Arc;
 use auth_core::{Result, SecretString};
 
 use crate::algorithm::Algorithm;
+use crate::jwk::PublicJwk;
 
 /// Signs JWS signing inputs (`base64url(header) "." base64url(claims)`) for a
 /// [`JwtIssuer`](crate::JwtIssuer): a self-signed token, a `private_key_jwt` client assertion,
@@ -79,6 +80,12 @@ pub trait JwsSigner: Send + Sync + fmt::Debug {
     fn key_fingerprint(&self) -> Option<SecretString> {
         None
     }
+
+    /// The public key as a JWK, for proofs that carry it (DPoP). Default `None`: such a signer
+    /// cannot make DPoP proofs until it says what its public key is.
+    fn public_jwk(&self) -> Option<PublicJwk> {
+        None
+    }
 }
 
 impl<T: JwsSigner + ?Sized> JwsSigner for Arc<T> {
@@ -97,6 +104,10 @@ impl<T: JwsSigner + ?Sized> JwsSigner for Arc<T> {
     fn key_fingerprint(&self) -> Option<SecretString> {
         (**self).key_fingerprint()
     }
+
+    fn public_jwk(&self) -> Option<PublicJwk> {
+        (**self).public_jwk()
+    }
 }
 
 impl<T: JwsSigner + ?Sized> JwsSigner for Box<T> {
@@ -114,6 +125,10 @@ impl<T: JwsSigner + ?Sized> JwsSigner for Box<T> {
 
     fn key_fingerprint(&self) -> Option<SecretString> {
         (**self).key_fingerprint()
+    }
+
+    fn public_jwk(&self) -> Option<PublicJwk> {
+        (**self).public_jwk()
     }
 }
 

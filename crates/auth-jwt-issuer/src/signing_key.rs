@@ -8,6 +8,7 @@ use auth_keys::PrivateKey;
 
 use crate::algorithm::{Algorithm, KeyFamily};
 use crate::backend::{Backend, BackendKey, KeyInput};
+use crate::jwk::PublicJwk;
 use crate::signer::JwsSigner;
 
 /// A signing key held in this process: an RSA, EC or Ed25519 private key, an HMAC secret, or
@@ -33,6 +34,8 @@ pub struct SigningKey {
     key: Option<BackendKey>,
     /// A keyed hash of the key material (see [`JwsSigner::key_fingerprint`]).
     fingerprint: Option<SecretString>,
+    /// The public key, for DPoP proofs; `None` for HMAC and `none`.
+    public_jwk: Option<PublicJwk>,
 }
 
 impl SigningKey {
@@ -57,15 +60,17 @@ impl SigningKey {
         if algorithm == Algorithm::None {
             return Err(none_with_a_key(key.origin()));
         }
+        let parsed = BackendKey::new(backend, algorithm, &KeyInput::Private(key))?;
+        let public_jwk = match parsed.public_key() {
+            Some(public) => Some(PublicJwk::from_public_key(algorithm, &public)?),
+            None => None,
+        };
         Ok(Self {
             algorithm,
             key_id: None,
-            key: Some(BackendKey::new(
-                backend,
-                algorithm,
-                &KeyInput::Private(key),
-            )?),
+            key: Some(parsed),
             fingerprint: Some(fingerprint(key.expose_der())),
+            public_jwk,
         })
     }
 
@@ -150,6 +155,7 @@ impl SigningKey {
                 &KeyInput::Secret(&secret),
             )?),
             fingerprint: Some(fingerprint(secret.expose_secret().as_bytes())),
+            public_jwk: None,
         })
     }
 
@@ -161,6 +167,7 @@ impl SigningKey {
             key_id: None,
             key: None,
             fingerprint: None,
+            public_jwk: None,
         }
     }
 
@@ -204,6 +211,10 @@ impl JwsSigner for SigningKey {
 
     fn key_id(&self) -> Option<&str> {
         self.key_id.as_deref()
+    }
+
+    fn public_jwk(&self) -> Option<PublicJwk> {
+        self.public_jwk.clone()
     }
 
     fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>> {

@@ -106,13 +106,8 @@ impl TokenCache {
         sent_at: SystemTime,
     ) -> Result<Token, TokenEndpointError> {
         let expires_at = expiry(config, response.expires_in, sent_at)?;
-        self.put(
-            config,
-            response.access_token,
-            &Scheme::Bearer,
-            sent_at,
-            expires_at,
-        )
+        let scheme = response.scheme();
+        self.put(config, response.access_token, &scheme, sent_at, expires_at)
     }
 
     /// Caches `access_token`, got by a request sent at `sent_at` and expiring at `expires_at`,
@@ -137,6 +132,7 @@ impl TokenCache {
                 )
             })?
             .with_expiry(expires_at);
+        let token = bind(config, token)?;
         let mut cached = CachedToken::new(token.clone()).with_valid_until(valid_until);
         if let Some(renew_from) = self
             .refresh_ahead
@@ -165,6 +161,35 @@ pub(crate) fn expiry(
             "the token's expiry is beyond what this system's clock can represent",
         )
     })
+}
+
+/// A `DPoP` token goes with proofs from the config's key; a server that binds a token when
+/// no key was configured has issued one that cannot be used.
+#[cfg(feature = "dpop")]
+fn bind(config: &CheckedConfig, token: Token) -> Result<Token, TokenEndpointError> {
+    if !token.scheme().as_str().eq_ignore_ascii_case("dpop") {
+        return Ok(token);
+    }
+    match &config.dpop {
+        Some(key) => Ok(token.with_proof(std::sync::Arc::clone(key) as _)),
+        None => Err(unbound_dpop(config)),
+    }
+}
+
+#[cfg(not(feature = "dpop"))]
+fn bind(config: &CheckedConfig, token: Token) -> Result<Token, TokenEndpointError> {
+    if token.scheme().as_str().eq_ignore_ascii_case("dpop") {
+        return Err(unbound_dpop(config));
+    }
+    Ok(token)
+}
+
+fn unbound_dpop(config: &CheckedConfig) -> TokenEndpointError {
+    malformed(
+        config,
+        "the server issued a DPoP-bound token (`token_type: DPoP`), but no DPoP key is \
+         configured; add one (`dpop`) or ask the server for Bearer tokens",
+    )
 }
 
 fn malformed(config: &CheckedConfig, why: &str) -> TokenEndpointError {

@@ -43,6 +43,9 @@ pub(crate) struct CheckedConfig {
     pub(crate) fallback_on_invalid_grant: bool,
     /// Credentials blanked out of anything a server echoes back.
     pub(crate) secrets: Vec<SecretString>,
+    /// The DPoP key token requests prove possession of, and bound tokens go with.
+    #[cfg(feature = "dpop")]
+    pub(crate) dpop: Option<std::sync::Arc<auth_jwt_issuer::DpopKey>>,
 }
 
 impl CheckedConfig {
@@ -174,6 +177,8 @@ impl CheckedConfig {
             clock_skew: config.clock_skew,
             fallback_on_invalid_grant,
             secrets,
+            #[cfg(feature = "dpop")]
+            dpop: config.dpop.clone(),
         })
     }
 }

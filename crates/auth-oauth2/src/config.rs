@@ -52,6 +52,8 @@ pub struct OAuth2Config {
     pub(crate) custom_headers: Vec<(String, String)>,
     pub(crate) custom_payload: Option<String>,
     pub(crate) allow_insecure_http: bool,
+    #[cfg(feature = "dpop")]
+    pub(crate) dpop: Option<std::sync::Arc<auth_jwt_issuer::DpopKey>>,
 }
 
 impl OAuth2Config {
@@ -69,6 +71,8 @@ impl OAuth2Config {
             custom_headers: Vec::new(),
             custom_payload: None,
             allow_insecure_http: false,
+            #[cfg(feature = "dpop")]
+            dpop: None,
         }
     }
 
@@ -161,6 +165,18 @@ impl OAuth2Config {
         self
     }
 
+    /// Asks for DPoP-bound tokens (RFC 9449): every token request carries a proof signed by
+    /// `key`, and a token the server issues as `token_type: DPoP` goes with a fresh proof on
+    /// each request (`auth-http` attaches it). A server nonce (`use_dpop_nonce`) is answered
+    /// with one retry. A `Bearer` token from a server that ignores DPoP is used as Bearer.
+    #[cfg(feature = "dpop")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
+    #[must_use]
+    pub fn dpop(mut self, key: impl Into<std::sync::Arc<auth_jwt_issuer::DpopKey>>) -> Self {
+        self.dpop = Some(key.into());
+        self
+    }
+
     /// The token URL (the refresh URL for the refresh-token grant).
     pub fn token_url(&self) -> &str {
         &self.token_url
@@ -182,6 +198,20 @@ impl OAuth2Config {
     }
 }
 
+impl OAuth2Config {
+    #[cfg(feature = "dpop")]
+    fn dpop_thumbprint(&self) -> Option<&str> {
+        self.dpop
+            .as_deref()
+            .map(auth_jwt_issuer::DpopKey::thumbprint)
+    }
+
+    #[cfg(not(feature = "dpop"))]
+    fn dpop_thumbprint(&self) -> Option<&str> {
+        None
+    }
+}
+
 impl fmt::Debug for OAuth2Config {
     /// Header values and the payload can carry API keys: only the header names are shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -198,6 +228,7 @@ impl fmt::Debug for OAuth2Config {
             .field("default_token_exp_time", &self.default_token_exp_time)
             .field("clock_skew", &self.clock_skew)
             .field("custom_headers", &header_names)
+            .field("dpop", &self.dpop_thumbprint())
             .field(
                 "custom_payload",
                 &self.custom_payload.as_ref().map(|_| "[redacted]"),

@@ -235,60 +235,135 @@ impl Fetcher {
         span: &tracing::Span,
     ) -> Result<TokenResponse, TokenEndpointError> {
         let grant = step.grant_name();
-        // A client assertion is single-use (fresh `jti`): one per attempt. A signer that does
-        // not answer in time fails the attempt as a transient error, so it is retried.
-        let client_assertion = client_assertion(endpoint, grant, self.request_timeout).await?;
-        let mut request_secrets = secrets.to_vec();
-        if let Some(jwt) = &client_assertion {
-            request_secrets.push(jwt.expose_secret());
-        }
-        let request = request::build(endpoint, step, client_assertion.as_ref())?;
-        let sent = tokio::time::timeout(self.request_timeout, transport.send(request))
-            .instrument(span.clone())
-            .await;
-        match sent {
-            Ok(Ok(response)) => {
-                span.record("status", response.status().as_u16());
-                let context = response::Context {
-                    endpoint: &endpoint.display,
-                    grant,
-                    secrets: &request_secrets,
-                    now: self.clock.now(),
-                };
-                let parsed = response::parse(&response, &context, |rotated| {
-                    if !matches!(self.config.grant, GrantRequest::ClientCredentials) {
-                        cache.keep_refresh_token(rotated, self.clock.now());
-                    }
-                });
-                // The body held the tokens; its bytes are wiped rather than just freed.
-                response.into_body().zeroize();
-                parsed
+        // One more send when the server asks for a DPoP nonce it then gives (RFC 9449 §8).
+        let mut nonce_retried = false;
+        loop {
+            // A client assertion is single-use (fresh `jti`): one per attempt. A signer that does
+            // not answer in time fails the attempt as a transient error, so it is retried.
+            let client_assertion = client_assertion(endpoint, grant, self.request_timeout).await?;
+            let mut request_secrets = secrets.to_vec();
+            if let Some(jwt) = &client_assertion {
+                request_secrets.push(jwt.expose_secret());
             }
-            Ok(Err(error)) => Err(TokenEndpointError::new(
-                &endpoint.display,
-                grant,
-                // A custom transport's message is not ours to trust: clean it like a body.
-                Problem::Transport(
-                    error.kind(),
-                    sanitize(error.message(), &request_secrets, 300),
-                ),
-            )),
-            Err(_) => Err(TokenEndpointError::new(
-                &endpoint.display,
-                grant,
-                Problem::Transport(
-                    TransportErrorKind::Timeout,
-                    format!(
-                        "no response within {} s (the provider's request timeout)",
-                        self.request_timeout.as_secs_f64()
+            let mut request = request::build(endpoint, step, client_assertion.as_ref())?;
+            self.prove(endpoint, grant, &mut request)?;
+            let sent = tokio::time::timeout(self.request_timeout, transport.send(request))
+                .instrument(span.clone())
+                .await;
+            return match sent {
+                Ok(Ok(response)) => {
+                    span.record("status", response.status().as_u16());
+                    if self.asks_for_nonce(endpoint, &response) && !nonce_retried {
+                        nonce_retried = true;
+                        response.into_body().zeroize();
+                        span.in_scope(|| tracing::debug!(target: "auth_oauth2", "the server wants a DPoP nonce; sending once more with it"));
+                        continue;
+                    }
+                    let context = response::Context {
+                        endpoint: &endpoint.display,
+                        grant,
+                        secrets: &request_secrets,
+                        now: self.clock.now(),
+                    };
+                    let parsed = response::parse(&response, &context, |rotated| {
+                        if !matches!(self.config.grant, GrantRequest::ClientCredentials) {
+                            cache.keep_refresh_token(rotated, self.clock.now());
+                        }
+                    });
+                    // The body held the tokens; its bytes are wiped rather than just freed.
+                    response.into_body().zeroize();
+                    parsed
+                }
+                Ok(Err(error)) => Err(TokenEndpointError::new(
+                    &endpoint.display,
+                    grant,
+                    // A custom transport's message is not ours to trust: clean it like a body.
+                    Problem::Transport(
+                        error.kind(),
+                        sanitize(error.message(), &request_secrets, 300),
                     ),
-                ),
-            )),
+                )),
+                Err(_) => Err(TokenEndpointError::new(
+                    &endpoint.display,
+                    grant,
+                    Problem::Transport(
+                        TransportErrorKind::Timeout,
+                        format!(
+                            "no response within {} s (the provider's request timeout)",
+                            self.request_timeout.as_secs_f64()
+                        ),
+                    ),
+                )),
+            };
         }
+    }
+
+    /// Puts a DPoP proof for this token request on it, when a DPoP key is configured.
+    #[cfg(feature = "dpop")]
+    fn prove(
+        &self,
+        endpoint: &Endpoint,
+        grant: &'static str,
+        request: &mut http::Request<Vec<u8>>,
+    ) -> Result<(), TokenEndpointError> {
+        let Some(key) = &self.config.dpop else {
+            return Ok(());
+        };
+        let proof = key
+            .proof("POST", endpoint.url.as_str(), None)
+            .and_then(|proof| {
+                http::HeaderValue::try_from(proof)
+                    .map_err(|_| auth_core::Error::other("the DPoP proof is not a header value"))
+            })
+            .map_err(|error| {
+                TokenEndpointError::new(
+                    &endpoint.display,
+                    grant,
+                    Problem::Signer(
+                        error.kind(),
+                        error.is_retryable(),
+                        format!("could not sign the DPoP proof ({})", error.message()),
+                    ),
+                )
+            })?;
+        request
+            .headers_mut()
+            .insert(auth_jwt_issuer::DPOP_HEADER, proof);
+        Ok(())
+    }
+
+    #[cfg(not(feature = "dpop"))]
+    fn prove(
+        &self,
+        _: &Endpoint,
+        _: &'static str,
+        _: &mut http::Request<Vec<u8>>,
+    ) -> Result<(), TokenEndpointError> {
+        Ok(())
+    }
+
+    /// Keeps the nonce a token response carries, and says whether the response refused the
+    /// request for want of it (`400` with `error: use_dpop_nonce` and a new `DPoP-Nonce`).
+    #[cfg(feature = "dpop")]
+    fn asks_for_nonce(&self, endpoint: &Endpoint, response: &http::Response<Vec<u8>>) -> bool {
+        let Some(key) = &self.config.dpop else {
+            return false;
+        };
+        let fresh = key.observe_headers(endpoint.url.as_str(), response.headers());
+        fresh
+            && matches!(response.status().as_u16(), 400 | 401)
+            && serde_json::from_slice::<serde_json::Value>(response.body())
+                .ok()
+                .and_then(|json| json.get("error")?.as_str().map(|e| e == "use_dpop_nonce"))
+                .unwrap_or(false)
+    }
+
+    #[cfg(not(feature = "dpop"))]
+    fn asks_for_nonce(&self, _: &Endpoint, _: &http::Response<Vec<u8>>) -> bool {
+        false
     }
 }
 
-/// The client assertion for one request, when the client authenticates with one.
 #[cfg(feature = "jwt")]
 async fn client_assertion(
     endpoint: &Endpoint,

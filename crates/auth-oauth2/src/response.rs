@@ -16,6 +16,19 @@ pub(crate) struct TokenResponse {
     pub(crate) access_token: SecretString,
     /// `None` when the server did not say; zero or negative means "already expired".
     pub(crate) expires_in: Option<Duration>,
+    /// `token_type` is `DPoP` (RFC 9449 §5): the token goes with a proof on each request.
+    pub(crate) dpop_bound: bool,
+}
+
+impl TokenResponse {
+    /// The scheme the token goes on requests with.
+    pub(crate) fn scheme(&self) -> auth_core::Scheme {
+        if self.dpop_bound {
+            auth_core::Scheme::Other("DPoP".into())
+        } else {
+            auth_core::Scheme::Bearer
+        }
+    }
 }
 
 /// What a response must be checked against.
@@ -139,6 +152,10 @@ pub(crate) fn parse(
     Ok(TokenResponse {
         access_token,
         expires_in: json.get("expires_in").and_then(seconds),
+        dpop_bound: json
+            .get("token_type")
+            .and_then(Value::as_str)
+            .is_some_and(|kind| kind.eq_ignore_ascii_case("dpop")),
     })
 }
 

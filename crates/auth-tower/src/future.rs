@@ -24,10 +24,28 @@ type TokenFuture = Pin<Box<dyn Future<Output = auth_core::Result<Token>> + Send>
 
 /// Sets `Authorization` from `token`, replacing any value there: the token's precomputed,
 /// sensitive header value (a reference-count bump, no copy of the secret).
-pub(crate) fn authorize<B>(request: &mut Request<B>, token: &Token) {
-    request
-        .headers_mut()
-        .insert(AUTHORIZATION, token.header_value().clone());
+pub(crate) fn authorize<B>(request: &mut Request<B>, token: &Token) -> auth_core::Result<()> {
+    let proof = match token.proof() {
+        None => None,
+        Some(_) => {
+            let uri = request.uri();
+            if uri.scheme().is_none() || uri.authority().is_none() {
+                return Err(auth_core::Error::invalid_config(
+                    "a DPoP-bound token's proof names the request's absolute URL, but this \
+                     request's URI has no scheme and host (tonic sends relative ones); put the \
+                     layer where requests carry absolute URIs (a hyper client's), or ask the \
+                     server for Bearer tokens",
+                ));
+            }
+            token.proof_header(request.method().as_str(), &uri.to_string())?
+        }
+    };
+    let headers = request.headers_mut();
+    headers.insert(AUTHORIZATION, token.header_value().clone());
+    if let Some((name, value)) = proof {
+        headers.insert(name, value);
+    }
+    Ok(())
 }
 
 /// What is kept of a request, while replay is on, to judge its response by.
@@ -133,6 +151,10 @@ pin_project! {
             #[pin]
             future: S::Future,
         },
+        // The credential could not be put on the request (a proof that cannot be made).
+        Failed {
+            error: Option<BoxError>,
+        },
         Done,
     }
 }
@@ -161,6 +183,13 @@ where
     }
 
     /// The request waits for a credential; `service` is ready for it.
+    pub(crate) fn failed(shared: Arc<Shared>, error: BoxError) -> Self {
+        Self {
+            state: State::Failed { error: Some(error) },
+            shared,
+        }
+    }
+
     pub(crate) fn fetching(
         shared: Arc<Shared>,
         service: S,
@@ -220,31 +249,41 @@ where
                             return Poll::Ready(Err(error.into()));
                         }
                     };
-                    let judged = match (token.take(), kept.take()) {
-                        (Some(token), Some(kept)) => {
-                            judge(this.shared, &token, kept, &response).map(|copy| (token, copy))
+                    if let Some(retry) = nonce_retry(token, kept, spare, &response) {
+                        // The server wants a new proof with its nonce: the same token once
+                        // more, which is the one second send this request gets.
+                        drop(response);
+                        State::Waiting {
+                            waiting: Some(Box::new(retry)),
                         }
-                        // Replay is off: nothing to judge.
-                        _ => None,
-                    };
-                    let (Some((token, copy)), Some(service)) = (judged, spare.take()) else {
-                        this.state.set(State::Done);
-                        return Poll::Ready(Ok(response));
-                    };
-                    let credential = match this.shared.provider.token_now() {
-                        Some(fresh) => Credential::Fetched(fresh),
-                        None => Credential::Fetching(fetch(this.shared)),
-                    };
-                    State::Waiting {
-                        waiting: Some(Box::new(Waiting {
-                            credential,
-                            service,
-                            request: *copy,
-                            token: None,
-                            kept: None,
-                            replay: true,
-                            rejected: Some((token, response)),
-                        })),
+                    } else {
+                        let judged = match (token.take(), kept.take()) {
+                            (Some(token), Some(kept)) => {
+                                judge(this.shared, &token, kept, &response)
+                                    .map(|copy| (token, copy))
+                            }
+                            // Replay is off: nothing to judge.
+                            _ => None,
+                        };
+                        let (Some((token, copy)), Some(service)) = (judged, spare.take()) else {
+                            this.state.set(State::Done);
+                            return Poll::Ready(Ok(response));
+                        };
+                        let credential = match this.shared.provider.token_now() {
+                            Some(fresh) => Credential::Fetched(fresh),
+                            None => Credential::Fetching(fetch(this.shared)),
+                        };
+                        State::Waiting {
+                            waiting: Some(Box::new(Waiting {
+                                credential,
+                                service,
+                                request: *copy,
+                                token: None,
+                                kept: None,
+                                replay: true,
+                                rejected: Some((token, response)),
+                            })),
+                        }
                     }
                 }
                 StateProj::Waiting { waiting: slot } => {
@@ -279,7 +318,10 @@ where
                             // replaces it.
                             drop(response);
                         }
-                        authorize(&mut waiting.request, &fresh);
+                        if let Err(error) = authorize(&mut waiting.request, &fresh) {
+                            this.state.set(State::Done);
+                            return Poll::Ready(Err(this.shared.errors.convert(error)));
+                        }
                         if !waiting.replay {
                             waiting.token = Some(fresh);
                         }
@@ -321,6 +363,11 @@ where
                     this.state.set(State::Done);
                     return Poll::Ready(response);
                 }
+                StateProj::Failed { error } => {
+                    let error = error.take().unwrap_or_else(polled_after_completion);
+                    this.state.set(State::Done);
+                    return Poll::Ready(Err(error));
+                }
                 StateProj::Done => return Poll::Ready(Err(polled_after_completion())),
             };
             this.state.set(next);
@@ -330,6 +377,36 @@ where
 
 /// Judges `response` to a request that carried `token`: a rejection from the origin the token
 /// was sent to drops the token, and hands back the copy to replay when one was kept.
+/// The second send of a request whose bound token's server asked for a DPoP nonce
+/// (RFC 9449 §9), when a copy and a service for it were kept. Every response to a bound token
+/// is shown to its proof maker, which keeps the server's latest nonce.
+fn nonce_retry<S, B, R>(
+    token: &mut Option<Token>,
+    kept: &mut Option<Kept<B>>,
+    spare: &mut Option<S>,
+    response: &Response<R>,
+) -> Option<Waiting<S, B>>
+where
+    S: Service<Request<B>>,
+{
+    let bound = token.as_ref().filter(|token| token.proof().is_some())?;
+    let url = kept.as_ref()?.copy.as_ref()?.uri().to_string();
+    let asks = bound.observe_response(&url, response.status().as_u16(), response.headers());
+    if !asks || spare.is_none() {
+        return None;
+    }
+    let copy = kept.take()?.copy?;
+    Some(Waiting {
+        credential: Credential::Fetched(token.take()?),
+        service: spare.take()?,
+        request: *copy,
+        token: None,
+        kept: None,
+        replay: true,
+        rejected: None,
+    })
+}
+
 fn judge<B, R>(
     shared: &Shared,
     token: &Token,

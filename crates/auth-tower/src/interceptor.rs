@@ -96,6 +96,11 @@ impl Drop for FetchDone {
 impl Interceptor for AuthInterceptor {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
         match self.provider.token_now() {
+            Some(token) if token.proof().is_some() => Err(Status::unauthenticated(
+                "the token is DPoP-bound: each request needs a proof naming its URL, which an \
+                 interceptor does not see; use auth_tower::AuthLayer on a client whose requests \
+                 carry absolute URIs, or ask the server for Bearer tokens",
+            )),
             Some(token) => Ok(with_credential(request, &token)),
             None => {
                 self.start_fetch()?;

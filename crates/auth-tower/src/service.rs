@@ -90,7 +90,12 @@ where
             let ready = take_ready(&mut self.inner);
             return ResponseFuture::fetching(Arc::clone(&self.shared), ready, request, kept);
         };
-        authorize(&mut request, &token);
+        if let Err(error) = authorize(&mut request, &token) {
+            return ResponseFuture::failed(
+                Arc::clone(&self.shared),
+                self.shared.errors.convert(error),
+            );
+        }
         if kept.as_ref().is_some_and(Kept::can_replay) {
             // A replay needs a service of its own: the one that sent the first request.
             let mut ready = take_ready(&mut self.inner);

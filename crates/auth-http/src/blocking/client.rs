@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::{AuthProvider, SharedAuthProvider};
-use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use super::driver::credential;
+use crate::credential::put_credential;
 use crate::error::{Error, Result, redact_url};
 use crate::rejection::ReplayPolicy;
 use crate::replay::{Answer, rejected};
@@ -105,14 +105,25 @@ impl AuthClient {
         mut request: reqwest::blocking::Request,
     ) -> Result<reqwest::blocking::Response> {
         let token = credential(self.provider.as_ref())?;
-        let copy = if self.policy.is_enabled() {
+        // A copy to send again: after a rejection, or with a new proof for a DPoP nonce.
+        let copy = if self.policy.is_enabled() || token.proof().is_some() {
             request.try_clone()
         } else {
             None
         };
         let sent_to = self.policy.is_enabled().then(|| request.url().clone());
-        authorize(&mut request, &token);
-        let response = self.client.execute(request)?;
+        authorize(&mut request, &token)?;
+        let mut response = self.client.execute(request)?;
+        if asks_for_new_proof(&token, &response)
+            && let Some(mut again) = copy
+                .as_ref()
+                .and_then(reqwest::blocking::Request::try_clone)
+        {
+            drop(response);
+            authorize(&mut again, &token)?;
+            response = self.client.execute(again)?;
+            asks_for_new_proof(&token, &response);
+        }
         let Some(sent_to) = sent_to else {
             return Ok(response);
         };
@@ -135,15 +146,29 @@ impl AuthClient {
             return Ok(response);
         }
         drop(response);
-        authorize(&mut again, &fresh);
-        Ok(self.client.execute(again)?)
+        authorize(&mut again, &fresh)?;
+        let response = self.client.execute(again)?;
+        asks_for_new_proof(&fresh, &response);
+        Ok(response)
     }
 }
 
-fn authorize(request: &mut reqwest::blocking::Request, token: &auth_core::Token) {
-    request
-        .headers_mut()
-        .insert(AUTHORIZATION, token.header_value().clone());
+pub(crate) fn authorize(
+    request: &mut reqwest::blocking::Request,
+    token: &auth_core::Token,
+) -> auth_core::Result<()> {
+    let (method, url) = (request.method().clone(), request.url().clone());
+    put_credential(request.headers_mut(), &method, &url, token)
+}
+
+/// Shows the response to a bound token's proof maker (it keeps the server's nonce); `true`
+/// when the server wants the request again with a new proof.
+fn asks_for_new_proof(token: &auth_core::Token, response: &reqwest::blocking::Response) -> bool {
+    token.observe_response(
+        response.url().as_str(),
+        response.status().as_u16(),
+        response.headers(),
+    )
 }
 
 /// A request being built for a blocking [`AuthClient`]; [`send`](Self::send) authenticates it.

@@ -31,21 +31,37 @@ pub trait RequestBuilderExt: Sized {
     /// [`Error::Auth`](crate::Error::Auth) when the provider fails.
     fn authorize(self, provider: &dyn AuthProvider) -> Result<Self>;
 
-    /// Sets `Authorization` from a token already at hand.
-    #[must_use]
-    fn authorize_with(self, token: &Token) -> Self;
+    /// Sets `Authorization` from a token already at hand, and the proof a DPoP-bound token
+    /// needs, made for this request's method and URL.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Build`](crate::Error::Build) when a bound token's request cannot be built to
+    /// learn its URL; [`Error::Auth`](crate::Error::Auth) when its proof cannot be signed.
+    fn authorize_with(self, token: &Token) -> Result<Self>;
 }
 
 impl RequestBuilderExt for reqwest::blocking::RequestBuilder {
     fn authorize(self, provider: &dyn AuthProvider) -> Result<Self> {
         let token = super::driver::credential(provider)?;
-        Ok(self.authorize_with(&token))
+        self.authorize_with(&token)
     }
 
-    fn authorize_with(self, token: &Token) -> Self {
-        // `headers()` replaces values of the names it carries, so an earlier Authorization goes.
-        let mut headers = HeaderMap::with_capacity(1);
-        headers.insert(AUTHORIZATION, token.header_value().clone());
-        self.headers(headers)
+    fn authorize_with(self, token: &Token) -> Result<Self> {
+        if token.proof().is_none() {
+            // `headers()` replaces values of the names it carries, so an earlier
+            // Authorization goes.
+            let mut headers = HeaderMap::with_capacity(1);
+            headers.insert(AUTHORIZATION, token.header_value().clone());
+            return Ok(self.headers(headers));
+        }
+        // A proof names the request's method and URL: build it to learn them.
+        let (client, request) = self.build_split();
+        let mut request =
+            request.map_err(|error| crate::Error::Build(crate::error::redact_url(error)))?;
+        super::client::authorize(&mut request, token)?;
+        Ok(reqwest::blocking::RequestBuilder::from_parts(
+            client, request,
+        ))
     }
 }

@@ -7,6 +7,7 @@
 //! live in one place (`records`), and the typed Rust configs of each crate are built from
 //! them.
 
+mod dpop;
 #[cfg(feature = "jwt")]
 mod jwt_record;
 #[cfg(feature = "oauth2")]

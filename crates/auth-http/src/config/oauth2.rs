@@ -182,6 +182,14 @@ impl OAuth2Record {
         for (name, value) in &self.optional_params {
             config = config.optional_param(name, value);
         }
+        if let Some(dpop) = &self.dpop {
+            #[cfg(feature = "dpop")]
+            {
+                config = config.dpop(dpop.key()?);
+            }
+            #[cfg(not(feature = "dpop"))]
+            dpop.key()?;
+        }
         for (name, value) in &client.custom_headers {
             config = config.custom_header(name, value);
         }

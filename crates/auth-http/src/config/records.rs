@@ -357,6 +357,9 @@ pub(crate) struct OAuth2Record {
     pub(crate) allow_insecure_http: bool,
     #[serde(default, alias = "fallbackOnInvalidGrant")]
     pub(crate) fallback_on_invalid_grant: Option<bool>,
+    /// `[auth.dpop]`: DPoP-bound tokens (RFC 9449).
+    #[serde(default)]
+    pub(crate) dpop: Option<super::dpop::DpopRecord>,
 }
 
 impl OAuth2Record {

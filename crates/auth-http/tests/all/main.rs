@@ -13,6 +13,8 @@ mod blocking;
     feature = "oauth2"
 ))]
 mod config;
+#[cfg(all(feature = "dpop", feature = "middleware"))]
+mod dpop;
 #[cfg(feature = "oauth2")]
 mod oauth2;
 #[cfg(all(

@@ -4,6 +4,7 @@
 mod algorithms;
 mod ballerina;
 mod claims;
+mod dpop;
 mod helpers;
 mod key_formats;
 mod plain_formats;

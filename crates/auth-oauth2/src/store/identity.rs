@@ -59,6 +59,12 @@ fn describe(config: &CheckedConfig) -> String {
     if let GrantRequest::Password { username, .. } = &config.grant {
         text.push_str(&format!("username={username}\n"));
     }
+    // A DPoP-bound token is of use only with its key: processes share it only if they share
+    // the key (a key generated at start is never shared).
+    #[cfg(feature = "dpop")]
+    if let Some(key) = &config.dpop {
+        text.push_str(&format!("dpop.jkt={}\n", key.thumbprint()));
+    }
     text
 }
 

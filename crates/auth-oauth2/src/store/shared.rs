@@ -186,7 +186,7 @@ impl Shared {
                 let expires_at = expiry(&fetcher.config, response.expires_in, sent_at)?;
                 let record = TokenRecord {
                     access_token: Some(response.access_token.clone()),
-                    scheme: Scheme::Bearer.as_str().to_owned(),
+                    scheme: response.scheme().as_str().to_owned(),
                     issued_at: sent_at,
                     expires_at,
                     refresh_token: cache.refresh_token(),

@@ -4,6 +4,8 @@
 mod cache;
 mod concurrency;
 mod config;
+#[cfg(feature = "dpop")]
+mod dpop;
 mod faults;
 mod requests;
 mod script;
