@@ -7,7 +7,8 @@ use auth_core::{Error, Result, SecretString};
 
 use crate::checks::{check_credential, check_name};
 use crate::config::{MAX_TOKEN_LIFETIME, OAuth2Config};
-use crate::endpoint::{Endpoint, EndpointSettings};
+use crate::discovery::{Discovery, Expectations};
+use crate::endpoint::{Credential, Endpoint, EndpointSettings};
 use crate::grant::{Assertion, Grant};
 
 /// Where a jwt-bearer assertion comes from.
@@ -43,6 +44,8 @@ pub(crate) struct CheckedConfig {
     pub(crate) fallback_on_invalid_grant: bool,
     /// Credentials blanked out of anything a server echoes back.
     pub(crate) secrets: Vec<SecretString>,
+    /// Finds the token endpoint in the issuer's metadata, for a discovered config.
+    pub(crate) discovery: Option<std::sync::Arc<Discovery>>,
     /// The DPoP key token requests prove possession of, and bound tokens go with.
     #[cfg(feature = "dpop")]
     pub(crate) dpop: Option<std::sync::Arc<auth_jwt_issuer::DpopKey>>,
@@ -51,11 +54,12 @@ pub(crate) struct CheckedConfig {
 impl CheckedConfig {
     pub(crate) fn new(config: &OAuth2Config) -> Result<Self> {
         let url_field = match config.grant {
+            _ if config.discover => "issuer_url",
             Grant::RefreshToken(_) => "refresh_url",
             _ => "token_url",
         };
         let token_endpoint = |field, scopes: &[String]| {
-            Endpoint::new(&EndpointSettings {
+            let endpoint = Endpoint::new(&EndpointSettings {
                 field,
                 url: &config.token_url,
                 allow_insecure_http: config.allow_insecure_http,
@@ -64,9 +68,17 @@ impl CheckedConfig {
                 custom_headers: &config.custom_headers,
                 custom_payload: config.custom_payload.as_deref(),
                 client_auth: &config.client_auth,
+            });
+            endpoint.map(|mut endpoint| {
+                endpoint.discovered = config.discover;
+                endpoint
             })
         };
         let endpoint = token_endpoint(url_field, &config.scopes)?;
+        let discovery = config
+            .discover
+            .then(|| discovery(config, &endpoint))
+            .transpose()?;
         let mut secrets = endpoint.credential.secrets();
         // Custom header values and payload values often carry API keys: blank their echoes too.
         secrets.extend(request_extras(
@@ -79,8 +91,8 @@ impl CheckedConfig {
                 if !endpoint.credential.authenticates() {
                     return Err(Error::invalid_config(
                         "the client credentials grant needs client authentication (`client_id` \
-                         with `client_secret`, or a client assertion); a public client cannot \
-                         use it",
+                         with `client_secret`, a client assertion, or a TLS client certificate: \
+                         `tls_client_auth`); a public client cannot use it",
                     ));
                 }
                 (GrantRequest::ClientCredentials, None, false)
@@ -179,11 +191,38 @@ impl CheckedConfig {
             secrets,
             #[cfg(feature = "dpop")]
             dpop: config.dpop.clone(),
+            discovery,
         })
     }
 }
 
 /// The values of custom headers and of the custom payload's parameters, as secrets.
+/// The discovery of a config whose `token_url` is its issuer (RFC 8414 §2: no query or
+/// fragment).
+fn discovery(config: &OAuth2Config, endpoint: &Endpoint) -> Result<std::sync::Arc<Discovery>> {
+    if endpoint.url.query().is_some() || endpoint.url.fragment().is_some() {
+        return Err(Error::invalid_config(
+            "`issuer_url` has a query or fragment, which an issuer identifier cannot have \
+             (RFC 8414 §2); give the issuer alone, e.g. https://idp.example",
+        ));
+    }
+    #[cfg(feature = "dpop")]
+    let dpop_algorithm = config.dpop.as_ref().map(|key| key.algorithm().as_str());
+    #[cfg(not(feature = "dpop"))]
+    let dpop_algorithm = None;
+    Ok(std::sync::Arc::new(Discovery::new(
+        &config.token_url,
+        &endpoint.url,
+        &endpoint.display,
+        config.allow_insecure_http,
+        Expectations {
+            auth_method: endpoint.credential.method(),
+            mutual_tls: matches!(endpoint.credential, Credential::Certificate { .. }),
+            dpop_algorithm,
+        },
+    )))
+}
+
 fn request_extras(headers: &[(String, String)], payload: Option<&str>) -> Vec<SecretString> {
     let header_values = headers.iter().map(|(_, value)| value.clone());
     let payload_values = payload

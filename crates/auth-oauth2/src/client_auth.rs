@@ -49,6 +49,19 @@ pub enum ClientAuth {
         /// The client secret.
         client_secret: SecretString,
     },
+    /// `tls_client_auth` or `self_signed_tls_client_auth` (RFC 8705 §2): the client proves who it is with its TLS client certificate, sent by the
+    /// transport (`auth-http`: `secure_socket.key` of the token endpoint's client), and sends
+    /// only its `client_id`, no secret. `self_signed` picks `self_signed_tls_client_auth` (the
+    /// server knows the certificate itself) over `tls_client_auth` (a CA-issued certificate
+    /// whose subject the server knows). Tokens issued so are often certificate-bound: present
+    /// them over a connection with the same client certificate.
+    #[non_exhaustive]
+    TlsClientAuth {
+        /// The client id.
+        client_id: String,
+        /// `self_signed_tls_client_auth` rather than `tls_client_auth`.
+        self_signed: bool,
+    },
     /// `private_key_jwt` (RFC 7523 §2.2): an assertion signed with the client's private key.
     #[cfg(feature = "jwt")]
     #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
@@ -151,11 +164,37 @@ impl ClientAuth {
         }
     }
 
+    /// Certificate client authentication (RFC 8705 §2.1.1, PKI): `client_id` in the request,
+    /// the CA-issued client certificate on the connection, no secret.
+    pub fn tls_client_auth(client_id: impl Into<String>) -> Self {
+        Self::TlsClientAuth {
+            client_id: client_id.into(),
+            self_signed: false,
+        }
+    }
+
+    /// Self-signed certificate client authentication (RFC 8705 §2.2): as
+    /// [`tls_client_auth`](Self::tls_client_auth), with a certificate the server holds.
+    pub fn self_signed_tls_client_auth(client_id: impl Into<String>) -> Self {
+        Self::TlsClientAuth {
+            client_id: client_id.into(),
+            self_signed: true,
+        }
+    }
+
+    /// Whether the client authenticates with its TLS client certificate (RFC 8705), which its
+    /// transport must then present.
+    pub fn uses_client_certificate(&self) -> bool {
+        matches!(self, Self::TlsClientAuth { .. })
+    }
+
     /// The client id, if the client has one.
     pub fn client_id(&self) -> Option<&str> {
         match self {
             Self::None { client_id } => client_id.as_deref(),
-            Self::Basic { client_id, .. } | Self::Post { client_id, .. } => Some(client_id),
+            Self::Basic { client_id, .. }
+            | Self::Post { client_id, .. }
+            | Self::TlsClientAuth { client_id, .. } => Some(client_id),
             #[cfg(feature = "jwt")]
             Self::PrivateKeyJwt { client_id, .. } | Self::ClientSecretJwt { client_id, .. } => {
                 Some(client_id)
@@ -169,6 +208,12 @@ impl ClientAuth {
             Self::None { .. } => "none",
             Self::Basic { .. } => "client_secret_basic",
             Self::Post { .. } => "client_secret_post",
+            Self::TlsClientAuth {
+                self_signed: false, ..
+            } => "tls_client_auth",
+            Self::TlsClientAuth {
+                self_signed: true, ..
+            } => "self_signed_tls_client_auth",
             #[cfg(feature = "jwt")]
             Self::PrivateKeyJwt { .. } => "private_key_jwt",
             #[cfg(feature = "jwt")]

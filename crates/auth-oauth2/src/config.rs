@@ -52,6 +52,8 @@ pub struct OAuth2Config {
     pub(crate) custom_headers: Vec<(String, String)>,
     pub(crate) custom_payload: Option<String>,
     pub(crate) allow_insecure_http: bool,
+    /// `token_url` is the issuer: the token endpoint comes from its metadata.
+    pub(crate) discover: bool,
     #[cfg(feature = "dpop")]
     pub(crate) dpop: Option<std::sync::Arc<auth_jwt_issuer::DpopKey>>,
 }
@@ -71,9 +73,33 @@ impl OAuth2Config {
             custom_headers: Vec::new(),
             custom_payload: None,
             allow_insecure_http: false,
+            discover: false,
             #[cfg(feature = "dpop")]
             dpop: None,
         }
+    }
+
+    /// A provider for `grant` whose token endpoint is found in `issuer_url`'s metadata
+    /// (RFC 8414 `/.well-known/oauth-authorization-server`, then OpenID Connect's
+    /// `/.well-known/openid-configuration`), on first use; the document's `issuer` must equal
+    /// `issuer_url` exactly. Nothing is fetched when the provider is built.
+    ///
+    /// The metadata is checked against the config: the client's authentication method must be
+    /// in `token_endpoint_auth_methods_supported` and a DPoP key's algorithm in
+    /// `dpop_signing_alg_values_supported` (when the server lists them); a client that
+    /// authenticates with its certificate uses `mtls_endpoint_aliases.token_endpoint`. A
+    /// failed discovery is tried again on a later call, after a back-off of one second doubling
+    /// up to a minute.
+    pub fn discovered(issuer_url: impl Into<String>, grant: impl Into<Grant>) -> Self {
+        let mut config = Self::new(issuer_url, grant);
+        config.discover = true;
+        config
+    }
+
+    /// The issuer whose metadata names the token endpoint, for a [discovered](Self::discovered)
+    /// config.
+    pub fn issuer_url(&self) -> Option<&str> {
+        self.discover.then_some(self.token_url.as_str())
     }
 
     /// The client credentials grant (RFC 6749 §4.4), which needs client authentication.
@@ -222,6 +248,7 @@ impl fmt::Debug for OAuth2Config {
             .collect();
         f.debug_struct("OAuth2Config")
             .field("token_url", &shown_url(&self.token_url))
+            .field("discover", &self.discover)
             .field("grant", &self.grant)
             .field("client_auth", &self.client_auth)
             .field("scopes", &self.scopes)

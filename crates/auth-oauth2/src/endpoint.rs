@@ -29,6 +29,8 @@ pub(crate) enum Credential {
     },
     /// `client_id` and `client_secret` in the body.
     Post { id: String, secret: SecretString },
+    /// RFC 8705: the id in the form, the TLS client certificate on the connection.
+    Certificate { id: String, self_signed: bool },
     /// `client_assertion` (RFC 7523 §2.2), signed fresh for every request.
     #[cfg(feature = "jwt")]
     Assertion {
@@ -99,6 +101,16 @@ impl Credential {
                     secret: client_secret.clone(),
                 }
             }
+            ClientAuth::TlsClientAuth {
+                client_id,
+                self_signed,
+            } => {
+                check_name("client_id", client_id)?;
+                Self::Certificate {
+                    id: client_id.clone(),
+                    self_signed: *self_signed,
+                }
+            }
             #[cfg(feature = "jwt")]
             ClientAuth::PrivateKeyJwt {
                 client_id,
@@ -156,6 +168,30 @@ impl Credential {
     }
 
     /// Whether the client authenticates at all (a client credentials grant needs it to).
+    /// The RFC 7591 `token_endpoint_auth_method` this credential uses.
+    pub(crate) fn method(&self) -> &'static str {
+        match self {
+            Self::Nothing | Self::PublicId(_) => "none",
+            Self::Basic { .. } => "client_secret_basic",
+            Self::Post { .. } => "client_secret_post",
+            Self::Certificate {
+                self_signed: false, ..
+            } => "tls_client_auth",
+            Self::Certificate {
+                self_signed: true, ..
+            } => "self_signed_tls_client_auth",
+            // client_secret_jwt signs with the secret (HS256/384/512).
+            #[cfg(feature = "jwt")]
+            Self::Assertion { issuer, .. }
+                if issuer.signer().algorithm().as_str().starts_with("HS") =>
+            {
+                "client_secret_jwt"
+            }
+            #[cfg(feature = "jwt")]
+            Self::Assertion { .. } => "private_key_jwt",
+        }
+    }
+
     pub(crate) fn authenticates(&self) -> bool {
         !matches!(self, Self::Nothing | Self::PublicId(_))
     }
@@ -180,7 +216,10 @@ impl Credential {
 
 /// Everything that is the same for every request to one endpoint.
 pub(crate) struct Endpoint {
+    /// The token endpoint; for a discovered one, the issuer (the endpoint is found later).
     pub(crate) url: Url,
+    /// The URL is the issuer's: requests go to the endpoint its metadata names.
+    pub(crate) discovered: bool,
     /// The URL without user info, query or fragment, for messages and logs.
     pub(crate) display: String,
     pub(crate) scope: Option<String>,
@@ -231,6 +270,7 @@ impl Endpoint {
         Ok(Self {
             credential: Credential::new(settings.client_auth, &url)?,
             url,
+            discovered: false,
             display,
             scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
             optional_params: settings

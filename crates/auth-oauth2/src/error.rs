@@ -59,6 +59,9 @@ pub(crate) enum Problem {
     Signer(ErrorKind, bool, String),
     /// The provider could not run the request (the refresh task or a signer panicked).
     Internal(String),
+    /// The token endpoint could not be discovered: the error kind, whether trying later can
+    /// help, and what went wrong.
+    Discovery(ErrorKind, bool, String),
 }
 
 impl TokenEndpointError {
@@ -175,6 +178,7 @@ impl TokenEndpointError {
             Problem::Signer(_, transient, _) => *transient,
             Problem::Status => matches!(self.0.status, Some(408 | 429 | 500..=599)),
             Problem::Malformed(_) | Problem::Internal(_) => false,
+            Problem::Discovery(_, transient, _) => *transient,
         }
     }
 
@@ -196,6 +200,7 @@ impl TokenEndpointError {
             Problem::Status if self.is_transient() => ErrorKind::Transport,
             Problem::Status => ErrorKind::Rejected,
             Problem::Malformed(_) | Problem::Internal(_) => ErrorKind::Other,
+            Problem::Discovery(kind, ..) => *kind,
         }
     }
 
@@ -258,6 +263,9 @@ impl fmt::Display for TokenEndpointError {
                 }
             }
             Problem::Malformed(message) | Problem::Internal(message) => write!(f, ": {message}")?,
+            Problem::Discovery(_, _, message) => {
+                write!(f, ": discovering the token endpoint failed: {message}")?;
+            }
             #[cfg(feature = "jwt")]
             Problem::Signer(_, _, message) => write!(f, ": {message}")?,
         }

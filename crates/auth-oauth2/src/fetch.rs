@@ -167,6 +167,14 @@ impl Fetcher {
             secrets.push(cached.token().expose_credential());
         }
         let mut attempt = 0;
+        let url = match (&self.config.discovery, endpoint.discovered) {
+            (Some(discovery), true) => {
+                discovery
+                    .token_endpoint(&**transport, grant, self.request_timeout)
+                    .await?
+            }
+            _ => endpoint.url.clone(),
+        };
         loop {
             attempt += 1;
             let span = tracing::info_span!(
@@ -181,7 +189,7 @@ impl Fetcher {
             );
             let started = Instant::now();
             let result = self
-                .attempt(endpoint, step, transport, &secrets, cache, &span)
+                .attempt(endpoint, &url, step, transport, &secrets, cache, &span)
                 .await;
             span.record("latency_ms", started.elapsed().as_millis() as u64);
             match result {
@@ -225,9 +233,14 @@ impl Fetcher {
 
     /// One attempt: signs a client assertion if the client uses one, sends the request within
     /// the request timeout, and reads the response.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one request's parts, passed down once"
+    )]
     async fn attempt(
         &self,
         endpoint: &Endpoint,
+        url: &url::Url,
         step: &Step<'_>,
         transport: &Arc<dyn TokenTransport>,
         secrets: &[&str],
@@ -245,15 +258,15 @@ impl Fetcher {
             if let Some(jwt) = &client_assertion {
                 request_secrets.push(jwt.expose_secret());
             }
-            let mut request = request::build(endpoint, step, client_assertion.as_ref())?;
-            self.prove(endpoint, grant, &mut request)?;
+            let mut request = request::build(endpoint, url, step, client_assertion.as_ref())?;
+            self.prove(endpoint, url, grant, &mut request)?;
             let sent = tokio::time::timeout(self.request_timeout, transport.send(request))
                 .instrument(span.clone())
                 .await;
             return match sent {
                 Ok(Ok(response)) => {
                     span.record("status", response.status().as_u16());
-                    if self.asks_for_nonce(endpoint, &response) && !nonce_retried {
+                    if self.asks_for_nonce(url, &response) && !nonce_retried {
                         nonce_retried = true;
                         response.into_body().zeroize();
                         span.in_scope(|| tracing::debug!(target: "auth_oauth2", "the server wants a DPoP nonce; sending once more with it"));
@@ -303,6 +316,7 @@ impl Fetcher {
     fn prove(
         &self,
         endpoint: &Endpoint,
+        url: &url::Url,
         grant: &'static str,
         request: &mut http::Request<Vec<u8>>,
     ) -> Result<(), TokenEndpointError> {
@@ -310,7 +324,7 @@ impl Fetcher {
             return Ok(());
         };
         let proof = key
-            .proof("POST", endpoint.url.as_str(), None)
+            .proof("POST", url.as_str(), None)
             .and_then(|proof| {
                 http::HeaderValue::try_from(proof)
                     .map_err(|_| auth_core::Error::other("the DPoP proof is not a header value"))
@@ -336,6 +350,7 @@ impl Fetcher {
     fn prove(
         &self,
         _: &Endpoint,
+        _: &url::Url,
         _: &'static str,
         _: &mut http::Request<Vec<u8>>,
     ) -> Result<(), TokenEndpointError> {
@@ -345,11 +360,11 @@ impl Fetcher {
     /// Keeps the nonce a token response carries, and says whether the response refused the
     /// request for want of it (`400` with `error: use_dpop_nonce` and a new `DPoP-Nonce`).
     #[cfg(feature = "dpop")]
-    fn asks_for_nonce(&self, endpoint: &Endpoint, response: &http::Response<Vec<u8>>) -> bool {
+    fn asks_for_nonce(&self, url: &url::Url, response: &http::Response<Vec<u8>>) -> bool {
         let Some(key) = &self.config.dpop else {
             return false;
         };
-        let fresh = key.observe_headers(endpoint.url.as_str(), response.headers());
+        let fresh = key.observe_headers(url.as_str(), response.headers());
         fresh
             && matches!(response.status().as_u16(), 400 | 401)
             && serde_json::from_slice::<serde_json::Value>(response.body())
@@ -359,7 +374,7 @@ impl Fetcher {
     }
 
     #[cfg(not(feature = "dpop"))]
-    fn asks_for_nonce(&self, _: &Endpoint, _: &http::Response<Vec<u8>>) -> bool {
+    fn asks_for_nonce(&self, _: &url::Url, _: &http::Response<Vec<u8>>) -> bool {
         false
     }
 }

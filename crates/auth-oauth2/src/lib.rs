@@ -7,6 +7,7 @@ mod checked;
 mod checks;
 mod client_auth;
 mod config;
+mod discovery;
 mod endpoint;
 mod error;
 mod fetch;

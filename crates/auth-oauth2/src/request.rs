@@ -42,6 +42,7 @@ impl Step<'_> {
 /// this request when the client authenticates with one.
 pub(crate) fn build(
     endpoint: &Endpoint,
+    url: &url::Url,
     step: &Step<'_>,
     client_assertion: Option<&SecretString>,
 ) -> Result<Request<Vec<u8>>, TokenEndpointError> {
@@ -79,7 +80,7 @@ pub(crate) fn build(
     let mut authorization = None;
     match &endpoint.credential {
         Credential::Nothing => {}
-        Credential::PublicId(id) => {
+        Credential::PublicId(id) | Credential::Certificate { id, .. } => {
             form.append_pair("client_id", id);
         }
         Credential::Basic { header, .. } => authorization = Some(header.header_value().clone()),
@@ -115,7 +116,7 @@ pub(crate) fn build(
 
     let mut request = Request::builder()
         .method(Method::POST)
-        .uri(endpoint.url.as_str())
+        .uri(url.as_str())
         // The transport owns the request from here; what it does with the body is its own.
         .body(body.to_vec())
         .map_err(|e| {
@@ -158,7 +159,7 @@ fn worst_case_len(
         Step::JwtBearer { assertion } => assertion.expose_secret().len(),
     };
     let credential = match &endpoint.credential {
-        Credential::PublicId(id) => id.len(),
+        Credential::PublicId(id) | Credential::Certificate { id, .. } => id.len(),
         Credential::Post { id, secret } => id.len() + secret.expose_secret().len(),
         _ => 0,
     };

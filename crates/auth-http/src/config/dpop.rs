@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use auth_core::{Result, SecretString};
+use auth_core::SecretString;
 use serde::Deserialize;
 
 /// `dpop = { algorithm = "ES256", key_file = "dpop.pem", key_password = "..." }`; every field
@@ -25,7 +25,7 @@ pub(crate) struct DpopRecord {
 impl DpopRecord {
     /// The key: read from `key_file`, or generated now (kept in memory only).
     #[cfg(feature = "dpop")]
-    pub(crate) fn key(&self) -> Result<auth_jwt_issuer::DpopKey> {
+    pub(crate) fn key(&self) -> auth_core::Result<auth_jwt_issuer::DpopKey> {
         use auth_jwt_issuer::{Algorithm, DpopKey, SigningKey};
         let algorithm = match &self.algorithm {
             None => Algorithm::Es256,
@@ -49,8 +49,8 @@ impl DpopRecord {
     }
 
     /// Without the `dpop` feature, a `dpop` table is an error that says how to get it.
-    #[cfg(not(feature = "dpop"))]
-    pub(crate) fn key(&self) -> Result<std::convert::Infallible> {
+    #[cfg(all(feature = "oauth2", not(feature = "dpop")))]
+    pub(crate) fn key(&self) -> auth_core::Result<std::convert::Infallible> {
         Err(super::shape_error(
             "`dpop` needs auth-http's `dpop` feature".to_owned(),
         ))

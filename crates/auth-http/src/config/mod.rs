@@ -63,6 +63,16 @@ impl AuthConfig {
             .map_err(shape_error)
     }
 
+    /// The client certificate resource requests must present (certificate-bound OAuth2
+    /// tokens), if any.
+    fn resource_certificate(&self) -> Result<Option<crate::tls::ClientKey>> {
+        match &self.record {
+            #[cfg(feature = "oauth2")]
+            AuthRecord::OAuth2(record) => record.resource_certificate(),
+            _ => Ok(None),
+        }
+    }
+
     /// What the table describes: `"basic"`, `"bearer"`, `"jwt"`, or the OAuth2 grant
     /// (`"client_credentials"`, `"password"`, `"refresh_token"`, `"jwt-bearer"`).
     pub fn kind(&self) -> &'static str {
@@ -189,9 +199,30 @@ impl ClientFileConfig {
         if let Some(store) = &record.store {
             store.check()?;
         }
+        let auth = record
+            .auth
+            .clone()
+            .map(AuthConfig::from_value)
+            .transpose()?;
+        let mut settings = record.settings();
+        if let Some(key) = auth
+            .as_ref()
+            .map(AuthConfig::resource_certificate)
+            .transpose()?
+            .flatten()
+        {
+            // Certificate-bound tokens are good only over a connection with the certificate
+            // they are bound to: the resource client presents the token endpoint's, unless
+            // the top level names one itself.
+            let mut secure_socket = record.secure_socket.clone().unwrap_or_default();
+            if secure_socket.key.is_none() {
+                secure_socket.key = Some(key);
+                settings = settings.secure_socket(secure_socket);
+            }
+        }
         Ok(Self {
-            settings: record.settings(),
-            auth: record.auth.map(AuthConfig::from_value).transpose()?,
+            settings,
+            auth,
             store: record.store,
         })
     }

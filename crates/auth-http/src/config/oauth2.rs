@@ -10,7 +10,7 @@ use auth_oauth2::{
 };
 
 use super::records::{ClientRecord, OAuth2Record, RefreshChoice, StoreRecord};
-use super::values::{BasicEncoding, CredentialBearer, Scopes};
+use super::values::{BasicEncoding, CertificateAuth, CredentialBearer, Scopes};
 use crate::transport::ReqwestTransport;
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -53,10 +53,20 @@ impl OAuth2Record {
         };
         let has_assertion = self.assertion.is_some() || self.assertion_config.is_some();
         let mut refresh_client = None;
-        let (url, grant) = match (&self.token_url, &self.refresh_url) {
+        let (token_url, discover) = match (&self.token_url, &self.issuer_url) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
-                    "give `token_url` (client credentials, password or jwt-bearer grant) or \
+                    "give `token_url` or `issuer_url` (whose metadata names the token \
+                     endpoint), not both",
+                ));
+            }
+            (None, Some(issuer)) => (Some(issuer), true),
+            (token_url, None) => (token_url.as_ref(), false),
+        };
+        let (url, grant) = match (token_url, &self.refresh_url) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "give `token_url` or `issuer_url` (client credentials, password or jwt-bearer grant) or \
                      `refresh_url` (refresh-token grant), not both; the password grant's \
                      refresh URL goes in `refresh_config`",
                 ));
@@ -148,12 +158,15 @@ impl OAuth2Record {
                         grant,
                     )?;
                     if self.client_id.is_none()
-                        || (self.client_secret.is_none() && self.client_assertion.is_none())
+                        || (self.client_secret.is_none()
+                            && self.client_assertion.is_none()
+                            && self.client_auth.is_none())
                     {
                         return Err(invalid(
                             "`token_url` with neither `username`/`password` nor `assertion` \
                              selects the client credentials grant, which needs `client_id` and \
-                             `client_secret` (or a `client_assertion`)",
+                             `client_secret` (or a `client_assertion`, or `client_auth = \
+                             \"tls_client_auth\"` with a client certificate)",
                         ));
                     }
                     Grant::ClientCredentials
@@ -164,7 +177,22 @@ impl OAuth2Record {
 
         let client = self.client_config.as_ref().unwrap_or(&DEFAULT_CLIENT);
         client.check_no_auth("client_config")?;
-        let mut config = OAuth2Config::new(url, grant)
+        if let Some(method) = self.client_auth
+            && client.client_key().is_none()
+        {
+            let name = method.name();
+            return Err(invalid(format!(
+                "`client_auth = \"{name}\"` authenticates with the TLS client certificate of \
+                 `client_config.secure_socket.key`, which is not set; add it (`{{ cert_file, \
+                 key_file }}` or a PKCS#12 `{{ path, password }}`)"
+            )));
+        }
+        let config = if discover {
+            OAuth2Config::discovered(url, grant)
+        } else {
+            OAuth2Config::new(url, grant)
+        };
+        let mut config = config
             .client_auth(self.client_auth(self.credential_bearer)?)
             .scopes(
                 self.scopes
@@ -201,6 +229,24 @@ impl OAuth2Record {
 
     /// How the client authenticates, with the credentials of this record and `bearer`.
     fn client_auth(&self, bearer: Option<CredentialBearer>) -> Result<ClientAuth> {
+        if let Some(method) = self.client_auth {
+            let name = method.name();
+            if self.client_secret.is_some() || self.client_assertion.is_some() {
+                return Err(invalid(format!(
+                    "`client_auth = \"{name}\"` authenticates with the client certificate and \
+                     no secret; remove `client_secret` / `client_assertion`"
+                )));
+            }
+            let Some(id) = &self.client_id else {
+                return Err(invalid(format!(
+                    "`client_auth = \"{name}\"` needs `client_id` (sent with every token request)"
+                )));
+            };
+            return Ok(match method {
+                CertificateAuth::Pki => ClientAuth::tls_client_auth(id),
+                CertificateAuth::SelfSigned => ClientAuth::self_signed_tls_client_auth(id),
+            });
+        }
         if let Some(assertion) = &self.client_assertion {
             return self.client_assertion(assertion);
         }
@@ -292,7 +338,43 @@ fn issued(_: &super::records::JwtRecord) -> Result<Assertion> {
     ))
 }
 
+impl OAuth2Record {
+    /// The client certificate resource requests must present: the token endpoint's, when the
+    /// tokens are certificate-bound (`certificate_bound = true`).
+    pub(crate) fn resource_certificate(&self) -> Result<Option<crate::tls::ClientKey>> {
+        if !self.certificate_bound {
+            return Ok(None);
+        }
+        let key = self
+            .client_config
+            .as_ref()
+            .and_then(ClientRecord::client_key)
+            .ok_or_else(|| {
+                invalid(
+                    "`certificate_bound = true` makes resource requests present the token \
+                     endpoint's client certificate, but `client_config.secure_socket.key` is \
+                     not set; add it",
+                )
+            })?;
+        Ok(Some(key.clone()))
+    }
+}
+
+impl CertificateAuth {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Pki => "tls_client_auth",
+            Self::SelfSigned => "self_signed_tls_client_auth",
+        }
+    }
+}
+
 impl ClientRecord {
+    /// The client certificate and key of `secure_socket`, if any.
+    pub(crate) fn client_key(&self) -> Option<&crate::tls::ClientKey> {
+        self.secure_socket.as_ref()?.key.as_ref()
+    }
+
     /// A `client_config` holds no `auth` table.
     fn check_no_auth(&self, at: &str) -> Result<()> {
         if self.auth.is_some() {

@@ -311,6 +311,9 @@ fn secret_from<'de, E: de::Error>(
 pub(crate) struct OAuth2Record {
     #[serde(default, alias = "tokenUrl")]
     pub(crate) token_url: Option<String>,
+    /// In place of `token_url`: the token endpoint comes from this issuer's metadata.
+    #[serde(default, alias = "issuerUrl")]
+    pub(crate) issuer_url: Option<String>,
     #[serde(default, alias = "refreshUrl")]
     pub(crate) refresh_url: Option<String>,
     #[serde(default, alias = "clientId")]
@@ -357,6 +360,13 @@ pub(crate) struct OAuth2Record {
     pub(crate) allow_insecure_http: bool,
     #[serde(default, alias = "fallbackOnInvalidGrant")]
     pub(crate) fallback_on_invalid_grant: Option<bool>,
+    /// `client_auth`: the TLS client certificate authenticates the client (RFC 8705 §2).
+    #[serde(default, alias = "clientAuth")]
+    pub(crate) client_auth: Option<values::CertificateAuth>,
+    /// The tokens are certificate-bound (RFC 8705 §3): resource requests present the token
+    /// endpoint's client certificate too.
+    #[serde(default, alias = "certificateBound")]
+    pub(crate) certificate_bound: bool,
     /// `[auth.dpop]`: DPoP-bound tokens (RFC 9449).
     #[serde(default)]
     pub(crate) dpop: Option<super::dpop::DpopRecord>,

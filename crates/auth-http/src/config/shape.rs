@@ -61,8 +61,9 @@ const SHAPES: [Shape; 4] = [
         name: "OAuth2",
         fields: fields_of::<OAuth2Record>,
         required: required_of::<OAuth2Record>,
-        // `token_url` for most grants, `refresh_url` for the refresh-token grant.
-        one_of: &["token_url", "refresh_url"],
+        // `token_url` (or `issuer_url`, to discover it) for most grants, `refresh_url` for the
+        // refresh-token grant.
+        one_of: &["token_url", "issuer_url", "refresh_url"],
         parse: |table| read(table).map(|record| AuthRecord::OAuth2(Box::new(record))),
     },
 ];

@@ -140,6 +140,29 @@ impl<'de> Deserialize<'de> for HttpVersion {
     }
 }
 
+/// `client_auth`: certificate client authentication (RFC 8705 §2), in place of a secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CertificateAuth {
+    /// `tls_client_auth`: a CA-issued certificate whose subject the server knows.
+    Pki,
+    /// `self_signed_tls_client_auth`: a certificate the server holds itself.
+    SelfSigned,
+}
+
+impl<'de> Deserialize<'de> for CertificateAuth {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer)?.as_str() {
+            "tls_client_auth" => Ok(Self::Pki),
+            "self_signed_tls_client_auth" => Ok(Self::SelfSigned),
+            other => Err(de::Error::custom(format!(
+                "`client_auth` is \"{other}\"; use \"tls_client_auth\" or \
+                 \"self_signed_tls_client_auth\" (a secret goes in `client_secret`, with \
+                 `credential_bearer` choosing header or body)"
+            ))),
+        }
+    }
+}
+
 /// Where client credentials go (Ballerina's `CredentialBearer`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum CredentialBearer {

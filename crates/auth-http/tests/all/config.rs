@@ -251,7 +251,7 @@ fn a_table_that_fits_no_shape_is_explained_per_shape() {
                 "Basic: missing `password`",
                 "Bearer: takes no `username`, missing `token`",
                 "self-signed JWT: missing `signature_config`",
-                "OAuth2: missing `token_url` or `refresh_url`",
+                "OAuth2: missing `token_url` or `issuer_url` or `refresh_url`",
             ],
         ),
         (
@@ -276,7 +276,7 @@ fn a_table_that_fits_no_shape_is_explained_per_shape() {
         (
             "[auth]\nclientId = \"a\"\nclientSecret = \"b\"",
             &[
-                "OAuth2: missing `token_url` or `refresh_url`",
+                "OAuth2: missing `token_url` or `issuer_url` or `refresh_url`",
                 "Basic: takes no `clientId`, `clientSecret`",
             ],
         ),

@@ -89,6 +89,16 @@ fn describe_endpoint(text: &mut String, which: &str, endpoint: &Endpoint) {
         // The id is in the credential material with the secret.
         Credential::Basic { .. } => ("client_secret_basic", None),
         Credential::Post { id, .. } => ("client_secret_post", Some(id.as_str())),
+        // The key is the transport's, out of this crate's sight: such a store needs an
+        // encryption key of its own (`StoreEncryption`).
+        Credential::Certificate {
+            id,
+            self_signed: false,
+        } => ("tls_client_auth", Some(id.as_str())),
+        Credential::Certificate {
+            id,
+            self_signed: true,
+        } => ("self_signed_tls_client_auth", Some(id.as_str())),
         #[cfg(feature = "jwt")]
         Credential::Assertion { id, issuer } => {
             if let Some(kid) = issuer.signer().key_id() {

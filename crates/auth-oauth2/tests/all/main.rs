@@ -4,6 +4,7 @@
 mod cache;
 mod concurrency;
 mod config;
+mod discovery;
 #[cfg(feature = "dpop")]
 mod dpop;
 mod faults;

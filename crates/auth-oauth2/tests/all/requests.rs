@@ -284,3 +284,34 @@ async fn jwt_bearer_with_an_issuer_config_signs_a_fresh_assertion_per_request() 
         .unwrap();
     }
 }
+
+#[tokio::test]
+async fn certificate_client_auth_sends_the_client_id_and_no_secret() {
+    for (auth, method) in [
+        (
+            ClientAuth::tls_client_auth("mtls-client"),
+            "tls_client_auth",
+        ),
+        (
+            ClientAuth::self_signed_tls_client_auth("mtls-client"),
+            "self_signed_tls_client_auth",
+        ),
+    ] {
+        assert_eq!(auth.method(), method);
+        assert!(auth.uses_client_certificate());
+        assert!(format!("{auth:?}").contains(method));
+        let script = Script::new([ok("tok", 3600)]);
+        let config = OAuth2Config::client_credentials(TOKEN_URL, auth).scopes(["api"]);
+        let token = provider(config, &script, &clock()).token().await.unwrap();
+        assert_eq!(token.header_value(), "Bearer tok");
+        let seen = script.last();
+        assert_eq!(seen.param("grant_type"), Some("client_credentials"));
+        assert_eq!(seen.param("client_id"), Some("mtls-client"));
+        assert_eq!(seen.param("scope"), Some("api"));
+        assert!(seen.param("client_secret").is_none());
+        assert!(seen.header("authorization").is_none());
+    }
+    assert!(!ClientAuth::basic("a", "b").uses_client_certificate());
+    let error = OAuth2Config::client_credentials(TOKEN_URL, ClientAuth::tls_client_auth(""));
+    assert!(auth_oauth2::OAuth2Provider::new(error, Script::new([])).is_err());
+}
