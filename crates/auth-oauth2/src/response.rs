@@ -16,6 +16,8 @@ pub(crate) struct TokenResponse {
     pub(crate) access_token: SecretString,
     /// `None` when the server did not say; zero or negative means "already expired".
     pub(crate) expires_in: Option<Duration>,
+    /// The type of the issued token (RFC 8693 §2.2.1), cleaned as server text is.
+    pub(crate) issued_token_type: Option<String>,
 }
 
 /// What a response must be checked against.
@@ -139,6 +141,10 @@ pub(crate) fn parse(
     Ok(TokenResponse {
         access_token,
         expires_in: json.get("expires_in").and_then(seconds),
+        issued_token_type: json
+            .get("issued_token_type")
+            .and_then(Value::as_str)
+            .map(|kind| sanitize(kind, context.secrets, 100)),
     })
 }
 
