@@ -9,6 +9,7 @@ use crate::checks::{check_credential, check_name};
 use crate::config::{MAX_TOKEN_LIFETIME, OAuth2Config};
 use crate::discovery::{Discovery, Expectations};
 use crate::endpoint::{Credential, Endpoint, EndpointSettings};
+use crate::exchange::Exchange;
 use crate::grant::{Assertion, Grant};
 
 /// Where a jwt-bearer assertion comes from.
@@ -31,6 +32,8 @@ pub(crate) enum GrantRequest {
     JwtBearer {
         assertion: AssertionSource,
     },
+    /// The subject and actor tokens are read for each request.
+    TokenExchange(Box<Exchange>),
 }
 
 pub(crate) struct CheckedConfig {
@@ -162,6 +165,12 @@ impl CheckedConfig {
                     Some(token_endpoint(url_field, &[])?),
                     grant.fallback_on_invalid_grant,
                 )
+            }
+            // Client authentication is optional: a public client may exchange tokens.
+            Grant::TokenExchange(grant) => {
+                let exchange = Exchange::new(grant, config)?;
+                secrets.extend(exchange.fixed_tokens());
+                (GrantRequest::TokenExchange(Box::new(exchange)), None, false)
             }
         };
 

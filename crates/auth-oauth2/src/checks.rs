@@ -132,6 +132,37 @@ pub(crate) fn check_optional_params(params: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses `optional_params` and `custom_payload` pairs that set one of `names`, parameters
+/// that the `grant` grant sends itself.
+pub(crate) fn check_grant_params(
+    grant: &str,
+    names: &[&str],
+    params: &[(String, String)],
+    payload: Option<&str>,
+) -> Result<()> {
+    let refuse = |field: &str, name: &str| {
+        Err(Error::invalid_config(format!(
+            "`{field}` may not set `{name}`, which the {grant} grant sends itself; set it on the \
+             grant"
+        )))
+    };
+    for (name, _) in params {
+        if names.contains(&name.trim()) {
+            return refuse("optional_params", name.trim());
+        }
+    }
+    // Compared decoded, as the server reads them.
+    for (name, _) in payload
+        .into_iter()
+        .flat_map(|payload| form_urlencoded::parse(payload.as_bytes()))
+    {
+        if names.contains(&name.as_ref()) {
+            return refuse("custom_payload", &name);
+        }
+    }
+    Ok(())
+}
+
 /// `custom_payload` must be form syntax: `name=value` pairs joined by `&`, with only characters
 /// that need no further encoding, valid `%XX` escapes, and no parameter the grant sends itself.
 pub(crate) fn check_custom_payload(payload: &str) -> Result<()> {

@@ -8,6 +8,7 @@ use auth_core::SecretString;
 
 use crate::checks::shown_url;
 use crate::client_auth::ClientAuth;
+use crate::exchange::TokenExchangeGrant;
 use crate::grant::{Assertion, Grant, JwtBearerGrant, PasswordGrant, RefreshTokenGrant};
 
 /// The lifetime assumed when a response has no `expires_in` (Ballerina's 3600 s).
@@ -128,6 +129,12 @@ impl OAuth2Config {
     /// The jwt-bearer grant (RFC 7523 §2.1).
     pub fn jwt_bearer(token_url: impl Into<String>, assertion: Assertion) -> Self {
         Self::new(token_url, JwtBearerGrant::new(assertion))
+    }
+
+    /// The token exchange grant (RFC 8693), for a public client unless
+    /// [`client_auth`](Self::client_auth) says otherwise.
+    pub fn token_exchange(token_url: impl Into<String>, grant: TokenExchangeGrant) -> Self {
+        Self::new(token_url, grant)
     }
 
     /// How the client authenticates at the token endpoint (default: a public client that sends

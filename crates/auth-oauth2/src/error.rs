@@ -57,6 +57,9 @@ pub(crate) enum Problem {
     /// what happened.
     #[cfg(feature = "jwt")]
     Signer(ErrorKind, bool, String),
+    /// A token the grant presents (a token exchange's subject or actor token) could not be
+    /// read: its error kind, whether a later attempt can succeed, and what happened.
+    Credential(ErrorKind, bool, String),
     /// The provider could not run the request (the refresh task or a signer panicked).
     Internal(String),
     /// The token endpoint could not be discovered: the error kind, whether trying later can
@@ -176,6 +179,7 @@ impl TokenEndpointError {
             Problem::Transport(kind, _) => kind.is_transient(),
             #[cfg(feature = "jwt")]
             Problem::Signer(_, transient, _) => *transient,
+            Problem::Credential(_, transient, _) => *transient,
             Problem::Status => matches!(self.0.status, Some(408 | 429 | 500..=599)),
             Problem::Malformed(_) | Problem::Internal(_) => false,
             Problem::Discovery(_, transient, _) => *transient,
@@ -197,6 +201,7 @@ impl TokenEndpointError {
             Problem::Transport(..) => ErrorKind::Transport,
             #[cfg(feature = "jwt")]
             Problem::Signer(kind, ..) => *kind,
+            Problem::Credential(kind, ..) => *kind,
             Problem::Status if self.is_transient() => ErrorKind::Transport,
             Problem::Status => ErrorKind::Rejected,
             Problem::Malformed(_) | Problem::Internal(_) => ErrorKind::Other,
@@ -230,6 +235,13 @@ impl TokenEndpointError {
             (_, Some("invalid_client"), _) => {
                 "; check client_id and client_secret (or the client assertion key)"
             }
+            (_, Some("invalid_grant"), _) if self.0.grant == "token-exchange" => {
+                "; the subject or actor token was refused (expired, revoked, or not of the type \
+                 `subject_token_type` / `actor_token_type` says?)"
+            }
+            (_, Some("invalid_target"), _) => {
+                "; the server will not issue a token for this `audience` or `resource`; check them"
+            }
             (_, Some("invalid_grant"), _) => {
                 "; the credentials, refresh token or assertion were refused (expired or revoked?)"
             }
@@ -262,7 +274,9 @@ impl fmt::Display for TokenEndpointError {
                     write!(f, " ({description})")?;
                 }
             }
-            Problem::Malformed(message) | Problem::Internal(message) => write!(f, ": {message}")?,
+            Problem::Malformed(message)
+            | Problem::Credential(_, _, message)
+            | Problem::Internal(message) => write!(f, ": {message}")?,
             Problem::Discovery(_, _, message) => {
                 write!(f, ": discovering the token endpoint failed: {message}")?;
             }

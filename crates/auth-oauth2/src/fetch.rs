@@ -13,6 +13,7 @@ use crate::checked::{AssertionSource, CheckedConfig, GrantRequest};
 use crate::endpoint::Credential;
 use crate::endpoint::Endpoint;
 use crate::error::{Problem, TokenEndpointError};
+use crate::exchange::{self, Exchange, Presented, SubjectToken};
 use crate::redact::sanitize;
 use crate::request::{self, Step};
 use crate::response::{self, TokenResponse};
@@ -100,6 +101,7 @@ impl Fetcher {
                 self.renew_or(refresh_token, &step, &[assertion.expose_secret()], cache)
                     .await
             }
+            GrantRequest::TokenExchange(exchange) => self.exchange(exchange, cache).await,
         }?;
         Ok((response, sent_at))
     }
@@ -146,6 +148,76 @@ impl Fetcher {
             cache,
         )
         .await
+    }
+
+    /// The token exchange grant: reads the subject (and actor) token as they are now and
+    /// exchanges them. A refused token is reported to the provider it came from.
+    async fn exchange(
+        &self,
+        exchange: &Exchange,
+        cache: &TokenCache,
+    ) -> Result<TokenResponse, TokenEndpointError> {
+        let endpoint = &self.config.endpoint;
+        let subject = self.read(&exchange.subject, "subject token").await?;
+        let actor = match &exchange.actor {
+            Some((source, _)) => Some(self.read(source, "actor token").await?),
+            None => None,
+        };
+        let presented: Vec<&Presented> = std::iter::once(&subject).chain(&actor).collect();
+        let step = Step::TokenExchange {
+            exchange,
+            subject_token: &subject.secret,
+            actor_token: actor.as_ref().map(|actor| &actor.secret),
+        };
+        let secrets: Vec<&str> = presented
+            .iter()
+            .map(|token| token.secret.expose_secret())
+            .collect();
+        let result = self
+            .request(endpoint, &step, &self.transport, &secrets, cache)
+            .await;
+        match &result {
+            Err(error) if error.is_invalid_grant() => {
+                presented.iter().for_each(|token| token.refused());
+            }
+            Ok(response) => {
+                if let (Some(requested), Some(issued)) =
+                    (&exchange.requested_token_type, &response.issued_token_type)
+                    && requested != issued
+                {
+                    tracing::warn!(
+                        target: "auth_oauth2",
+                        grant = "token-exchange",
+                        requested = %requested,
+                        issued = %issued,
+                        "the server issued another token type than requested; using the token as issued"
+                    );
+                }
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Reads a subject or actor token (`what`) for one request.
+    async fn read(
+        &self,
+        source: &SubjectToken,
+        what: &'static str,
+    ) -> Result<Presented, TokenEndpointError> {
+        exchange::read(source, what, self.request_timeout)
+            .await
+            .map_err(|error| {
+                TokenEndpointError::new(
+                    &self.config.endpoint.display,
+                    self.config.grant_name,
+                    Problem::Credential(
+                        error.kind(),
+                        error.is_retryable(),
+                        format!("could not get the {what}: {}", error.message()),
+                    ),
+                )
+            })
     }
 
     /// Sends one token request, retrying transient failures.
@@ -279,7 +351,12 @@ impl Fetcher {
                         now: self.clock.now(),
                     };
                     let parsed = response::parse(&response, &context, |rotated| {
-                        if !matches!(self.config.grant, GrantRequest::ClientCredentials) {
+                        // Client credentials and token exchange renew by running the grant
+                        // again.
+                        if !matches!(
+                            self.config.grant,
+                            GrantRequest::ClientCredentials | GrantRequest::TokenExchange(_)
+                        ) {
                             cache.keep_refresh_token(rotated, self.clock.now());
                         }
                     });

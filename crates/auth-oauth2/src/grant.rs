@@ -5,11 +5,12 @@ use std::fmt;
 use auth_core::SecretString;
 
 use crate::config::RefreshConfig;
+use crate::exchange::TokenExchangeGrant;
 
 /// How an access token is obtained.
 ///
-/// Build one with [`PasswordGrant::new`], [`RefreshTokenGrant::new`], [`JwtBearerGrant::new`]
-/// or `Grant::ClientCredentials`, and hand it to [`OAuth2Config::new`](crate::OAuth2Config::new)
+/// Build one with [`PasswordGrant::new`], [`RefreshTokenGrant::new`], [`JwtBearerGrant::new`],
+/// [`TokenExchangeGrant::new`] or `Grant::ClientCredentials`, and hand it to [`OAuth2Config::new`](crate::OAuth2Config::new)
 /// (or use the `OAuth2Config` shortcuts). Settings that belong to one grant live on that
 /// grant's type.
 #[non_exhaustive]
@@ -24,6 +25,9 @@ pub enum Grant {
     /// `urn:ietf:params:oauth:grant-type:jwt-bearer` (RFC 7523 §2.1). Renewal uses the refresh
     /// token when the server gave one.
     JwtBearer(JwtBearerGrant),
+    /// `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693 §2.1). Renewal reads the
+    /// subject token again and runs the exchange again; no refresh token is used.
+    TokenExchange(TokenExchangeGrant),
 }
 
 impl Grant {
@@ -34,6 +38,7 @@ impl Grant {
             Self::Password(_) => "password",
             Self::RefreshToken(_) => "refresh_token",
             Self::JwtBearer(_) => "jwt-bearer",
+            Self::TokenExchange(_) => "token-exchange",
         }
     }
 }

@@ -10,6 +10,7 @@ mod config;
 mod discovery;
 mod endpoint;
 mod error;
+mod exchange;
 mod fetch;
 mod flight;
 mod grant;
@@ -28,6 +29,7 @@ pub use client_auth::ClientAssertion;
 pub use client_auth::{BasicEncoding, ClientAuth};
 pub use config::{DEFAULT_TOKEN_EXP_TIME, MAX_TOKEN_LIFETIME, OAuth2Config, RefreshConfig};
 pub use error::TokenEndpointError;
+pub use exchange::{SubjectToken, TokenExchangeGrant};
 pub use flight::MAX_FAILURE_PENALTY;
 pub use grant::{Assertion, Grant, JwtBearerGrant, PasswordGrant, RefreshTokenGrant};
 pub use provider::{

@@ -170,7 +170,9 @@ impl OAuth2ProviderBuilder {
     /// [`auth_core::ErrorKind::InvalidConfig`] for a bad URL, a
     /// plain-http URL to a non-loopback host without `allow_insecure_http`, an empty or
     /// CR/LF-carrying credential, a bad custom header or payload, a client credentials grant
-    /// without client authentication, a lifetime outside zero to one year;
+    /// without client authentication, a token exchange with an actor token but no actor token
+    /// type or a `resource` that is not an absolute URI without a fragment, a token store that
+    /// cannot be used with the config, a lifetime outside zero to one year;
     /// [`auth_core::ErrorKind::KeyMaterial`] for an assertion key that
     /// cannot be used.
     pub fn build(self) -> Result<OAuth2Provider> {

@@ -8,8 +8,9 @@
 //! (base64 of `id:secret`). Rather than enumerate encodings, the text is matched three ways:
 //! as it is, percent-decoded, and form-decoded (`+` as a space too); a secret found in any view
 //! is blanked where it stands in the original. Values after `password=`, `client_secret=`,
-//! `refresh_token=`, `assertion=`, `client_assertion=` and `access_token=` (and their JSON
-//! forms) are blanked whatever their length, which covers secrets too short to search for.
+//! `refresh_token=`, `assertion=`, `client_assertion=`, `access_token=`, `subject_token=` and
+//! `actor_token=` (and their JSON forms) are blanked whatever their length, which covers
+//! secrets too short to search for.
 
 use std::ops::Range;
 
@@ -24,13 +25,15 @@ const MIN_SEARCHED_LEN: usize = 4;
 const MAX_SCANNED: usize = 16 * 1024;
 
 /// Parameters whose values are credentials.
-const SECRET_PARAMETERS: [&str; 6] = [
+const SECRET_PARAMETERS: [&str; 8] = [
     "password",
     "client_secret",
     "refresh_token",
     "assertion",
     "client_assertion",
     "access_token",
+    "subject_token",
+    "actor_token",
 ];
 
 /// Cuts server-supplied text to something safe to show: at most `max` characters, no control
@@ -277,6 +280,11 @@ mod tests {
         assert_eq!(
             clean,
             r#"{"password": "[redacted]", "client_assertion":"[redacted]"}"#
+        );
+        let body = "subject_token=s&subject_token_type=urn%3Ajwt&actor_token=a";
+        assert_eq!(
+            sanitize(body, &[], 300),
+            "subject_token=[redacted]&subject_token_type=urn%3Ajwt&actor_token=[redacted]"
         );
         // The type parameter is not a credential, and other names merely containing one stay.
         let text = "client_assertion_type=urn%3Ajwt&my_password=shown";

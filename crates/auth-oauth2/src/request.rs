@@ -7,6 +7,7 @@ use http::{HeaderValue, Method, Request};
 
 use crate::endpoint::{Credential, Endpoint};
 use crate::error::{Problem, TokenEndpointError};
+use crate::exchange::{Exchange, TOKEN_EXCHANGE_GRANT};
 
 pub(crate) const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 #[cfg(feature = "jwt")]
@@ -25,6 +26,12 @@ pub(crate) enum Step<'a> {
     JwtBearer {
         assertion: &'a SecretString,
     },
+    /// The tokens as read for this request.
+    TokenExchange {
+        exchange: &'a Exchange,
+        subject_token: &'a SecretString,
+        actor_token: Option<&'a SecretString>,
+    },
 }
 
 impl Step<'_> {
@@ -34,6 +41,7 @@ impl Step<'_> {
             Self::Password { .. } => "password",
             Self::Refresh { .. } => "refresh_token",
             Self::JwtBearer { .. } => "jwt-bearer",
+            Self::TokenExchange { .. } => "token-exchange",
         }
     }
 }
@@ -69,6 +77,29 @@ pub(crate) fn build(
         Step::JwtBearer { assertion } => {
             form.append_pair("grant_type", JWT_BEARER_GRANT);
             form.append_pair("assertion", assertion.expose_secret());
+        }
+        Step::TokenExchange {
+            exchange,
+            subject_token,
+            actor_token,
+        } => {
+            form.append_pair("grant_type", TOKEN_EXCHANGE_GRANT);
+            form.append_pair("subject_token", subject_token.expose_secret());
+            form.append_pair("subject_token_type", &exchange.subject_token_type);
+            if let (Some(actor_token), Some((_, actor_token_type))) = (actor_token, &exchange.actor)
+            {
+                form.append_pair("actor_token", actor_token.expose_secret());
+                form.append_pair("actor_token_type", actor_token_type);
+            }
+            if let Some(requested) = &exchange.requested_token_type {
+                form.append_pair("requested_token_type", requested);
+            }
+            for audience in &exchange.audiences {
+                form.append_pair("audience", audience);
+            }
+            for resource in &exchange.resources {
+                form.append_pair("resource", resource);
+            }
         }
     }
     if let Some(scope) = &endpoint.scope {
@@ -157,6 +188,31 @@ fn worst_case_len(
         Step::Password { username, password } => username.len() + password.expose_secret().len(),
         Step::Refresh { refresh_token } => refresh_token.expose_secret().len(),
         Step::JwtBearer { assertion } => assertion.expose_secret().len(),
+        Step::TokenExchange {
+            exchange,
+            subject_token,
+            actor_token,
+        } => {
+            let repeated: usize = exchange
+                .audiences
+                .iter()
+                .chain(&exchange.resources)
+                // `&audience=` or `&resource=` before each.
+                .map(|value| value.len() + 10)
+                .sum();
+            // The names of the other parameters, with their `&` and `=`.
+            let names = 128;
+            subject_token.expose_secret().len()
+                + actor_token.map_or(0, |token| token.expose_secret().len())
+                + exchange.subject_token_type.len()
+                + exchange.actor.as_ref().map_or(0, |(_, kind)| kind.len())
+                + exchange
+                    .requested_token_type
+                    .as_ref()
+                    .map_or(0, String::len)
+                + repeated
+                + names
+        }
     };
     let credential = match &endpoint.credential {
         Credential::PublicId(id) | Credential::Certificate { id, .. } => id.len(),
@@ -175,4 +231,46 @@ fn worst_case_len(
         + client_assertion.map_or(0, |jwt| jwt.expose_secret().len());
     // Names, `=` and `&` of the fixed parameters, and the assertion type URN.
     3 * values + 256
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checked::{CheckedConfig, GrantRequest};
+    use crate::{ClientAuth, OAuth2Config, SubjectToken, TokenExchangeGrant};
+
+    /// The wiped buffer is never outgrown, even when every byte needs percent-encoding and
+    /// many short audiences and resources repeat their names.
+    #[test]
+    fn a_token_exchange_body_fits_its_worst_case_length() {
+        let awkward = "é&%+ ".repeat(20);
+        let mut grant = TokenExchangeGrant::new(SubjectToken::fixed(awkward.as_str()))
+            .subject_token_type(awkward.as_str())
+            .actor_token(SubjectToken::fixed(awkward.as_str()))
+            .actor_token_type(awkward.as_str())
+            .requested_token_type(awkward.as_str());
+        for i in 0..50 {
+            grant = grant.audience(format!("{i}")).resource(format!("urn:{i}"));
+        }
+        let config = OAuth2Config::token_exchange("https://idp.example/token", grant)
+            .client_auth(ClientAuth::post("é&", awkward.as_str()))
+            .scopes(["é&%+"]);
+        let checked = CheckedConfig::new(&config).unwrap();
+        let GrantRequest::TokenExchange(exchange) = &checked.grant else {
+            unreachable!("a token exchange config");
+        };
+        let token = SecretString::from(awkward.as_str());
+        let step = Step::TokenExchange {
+            exchange,
+            subject_token: &token,
+            actor_token: Some(&token),
+        };
+        let request = build(&checked.endpoint, &checked.endpoint.url, &step, None).unwrap();
+        let limit = worst_case_len(&checked.endpoint, &step, None);
+        assert!(
+            request.body().len() <= limit,
+            "{} > {limit}",
+            request.body().len()
+        );
+    }
 }

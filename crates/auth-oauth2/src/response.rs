@@ -18,6 +18,8 @@ pub(crate) struct TokenResponse {
     pub(crate) expires_in: Option<Duration>,
     /// `token_type` is `DPoP` (RFC 9449 §5): the token goes with a proof on each request.
     pub(crate) dpop_bound: bool,
+    /// The type of the issued token (RFC 8693 §2.2.1), cleaned as server text is.
+    pub(crate) issued_token_type: Option<String>,
 }
 
 impl TokenResponse {
@@ -156,6 +158,10 @@ pub(crate) fn parse(
             .get("token_type")
             .and_then(Value::as_str)
             .is_some_and(|kind| kind.eq_ignore_ascii_case("dpop")),
+        issued_token_type: json
+            .get("issued_token_type")
+            .and_then(Value::as_str)
+            .map(|kind| sanitize(kind, context.secrets, 100)),
     })
 }
 

@@ -169,3 +169,66 @@ async fn a_store_that_is_down_is_one_warning() {
     assert_eq!(warnings, 1, "{output}");
     assert!(output.contains("token store unavailable"), "{output}");
 }
+
+/// A token exchange whose server issues another token type than requested: one warning that
+/// names both types, and never the subject token; an issued type that matches is silent.
+#[tokio::test]
+async fn another_issued_token_type_is_one_warning_without_the_subject_token() {
+    let captured = CapturedOutput::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let issued = |token: &str, kind: &str| {
+        Reply::Json(
+            200,
+            format!(
+                r#"{{"access_token":"{token}","issued_token_type":"urn:ietf:params:oauth:token-type:{kind}","expires_in":60}}"#
+            ),
+        )
+    };
+    let script = Script::new([issued("first", "jwt"), issued("second", "access_token")]);
+    let grant =
+        auth_oauth2::TokenExchangeGrant::new(auth_oauth2::SubjectToken::fixed("subj+ct/m=rker5"))
+            .requested_token_type(auth_oauth2::TokenExchangeGrant::ACCESS_TOKEN_TYPE);
+    let clock = clock();
+    let provider = OAuth2Provider::builder(
+        OAuth2Config::token_exchange(TOKEN_URL, grant),
+        script.clone(),
+    )
+    .clock(Arc::new(clock.clone()))
+    .refresh_ahead(None)
+    .build()
+    .unwrap();
+    assert_eq!(provider.token().await.unwrap().expose_credential(), "first");
+    clock.advance(std::time::Duration::from_secs(61));
+    assert_eq!(
+        provider.token().await.unwrap().expose_credential(),
+        "second"
+    );
+
+    let output = captured.text();
+    let warnings: Vec<&str> = output
+        .lines()
+        .filter(|line| line.contains("WARN"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{output}");
+    assert!(
+        warnings[0].contains("requested=urn:ietf:params:oauth:token-type:access_token")
+            && warnings[0].contains("issued=urn:ietf:params:oauth:token-type:jwt")
+            && warnings[0].contains("another token type than requested"),
+        "{output}"
+    );
+    assert!(output.contains("grant=\"token-exchange\""), "{output}");
+    for marker in wire_forms("subj+ct/m=rker5")
+        .iter()
+        .map(String::as_str)
+        .chain(["rker5"])
+    {
+        assert!(!output.contains(marker), "{marker} leaked:\n{output}");
+    }
+}

@@ -56,10 +56,21 @@ pub(crate) struct Down(String);
 impl Shared {
     pub(crate) fn new(settings: &StoreSettings, config: &CheckedConfig) -> Result<Self> {
         let identity = StoreIdentity::of(config)?;
-        let sealer = match (&settings.encryption, &identity.credential) {
-            (Some(keys), _) => Sealer::configured(keys),
-            (None, Some(credential)) => Sealer::derived(credential),
-            (None, None) => {
+        let sealer = match (
+            &settings.encryption,
+            &identity.credential,
+            identity.needs_keys,
+        ) {
+            (Some(keys), ..) => Sealer::configured(keys),
+            (None, _, Some(why)) => {
+                return Err(auth_core::Error::invalid_config(format!(
+                    "a token store needs an encryption key for this config: {why}; give one with \
+                     `StoreSettings::encryption` (in a config file, `[store] encryption_key_env`) \
+                     and only to those processes"
+                )));
+            }
+            (None, Some(credential), None) => Sealer::derived(credential),
+            (None, None, None) => {
                 return Err(auth_core::Error::invalid_config(
                     "a token store needs an encryption key for this config: it holds no secret \
                      this process can read to derive one from (its assertions are signed \

@@ -12,3 +12,4 @@ mod requests;
 mod script;
 #[cfg(feature = "store")]
 mod store;
+mod token_exchange;
