@@ -6,11 +6,11 @@ use std::sync::Arc;
 use auth_core::{Error, Result, SecretString, SharedAuthProvider};
 use auth_oauth2::{
     Assertion, ClientAuth, Grant, JwtBearerGrant, OAuth2Config, OAuth2Provider, PasswordGrant,
-    RefreshConfig, RefreshTokenGrant,
+    RefreshConfig, RefreshTokenGrant, SubjectToken, TokenExchangeGrant,
 };
 
 use super::records::{ClientRecord, OAuth2Record, RefreshChoice, StoreRecord};
-use super::values::{BasicEncoding, CertificateAuth, CredentialBearer, Scopes};
+use super::values::{BasicEncoding, CertificateAuth, CredentialBearer, OneOrMany, Scopes};
 use crate::transport::ReqwestTransport;
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -63,6 +63,9 @@ impl OAuth2Record {
             (None, Some(issuer)) => (Some(issuer), true),
             (token_url, None) => (token_url.as_ref(), false),
         };
+        if !self.has_subject_token() {
+            self.refuse_exchange_fields()?;
+        }
         let (url, grant) = match (token_url, &self.refresh_url) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
@@ -79,6 +82,7 @@ impl OAuth2Record {
             }
             (None, Some(refresh_url)) => {
                 let grant = "refresh-token";
+                forbid(self.has_subject_token(), "subject_token", grant)?;
                 forbid(self.username.is_some(), "username", grant)?;
                 forbid(self.password.is_some(), "password", grant)?;
                 forbid(has_assertion, "assertion", grant)?;
@@ -104,7 +108,19 @@ impl OAuth2Record {
                     ));
                 }
                 let fallback = self.fallback_on_invalid_grant.unwrap_or(true);
-                let grant = if self.username.is_some() || self.password.is_some() {
+                let grant = if self.has_subject_token() {
+                    let grant = "token exchange";
+                    forbid(self.username.is_some(), "username", grant)?;
+                    forbid(self.password.is_some(), "password", grant)?;
+                    forbid(has_assertion, "assertion", grant)?;
+                    forbid(self.refresh_config.is_some(), "refresh_config", grant)?;
+                    forbid(
+                        self.fallback_on_invalid_grant.is_some(),
+                        "fallback_on_invalid_grant",
+                        grant,
+                    )?;
+                    Grant::from(self.exchange()?)
+                } else if self.username.is_some() || self.password.is_some() {
                     forbid(has_assertion, "assertion", "password")?;
                     let (Some(username), Some(password)) = (&self.username, &self.password) else {
                         return Err(invalid(
@@ -357,6 +373,98 @@ impl OAuth2Record {
                 )
             })?;
         Ok(Some(key.clone()))
+    }
+}
+
+impl OAuth2Record {
+    /// The token exchange grant (RFC 8693) this record describes.
+    fn exchange(&self) -> Result<TokenExchangeGrant> {
+        let subject = source(
+            "subject_token",
+            self.subject_token.as_ref(),
+            self.subject_token_file.as_ref(),
+            self.subject_token_env.as_ref(),
+        )?
+        .ok_or_else(|| invalid("the token exchange grant needs `subject_token`"))?;
+        let mut grant = TokenExchangeGrant::new(subject);
+        if let Some(kind) = &self.subject_token_type {
+            grant = grant.subject_token_type(kind);
+        }
+        if let Some(actor) = source(
+            "actor_token",
+            self.actor_token.as_ref(),
+            self.actor_token_file.as_ref(),
+            self.actor_token_env.as_ref(),
+        )? {
+            grant = grant.actor_token(actor);
+        }
+        if let Some(kind) = &self.actor_token_type {
+            grant = grant.actor_token_type(kind);
+        }
+        if let Some(kind) = &self.requested_token_type {
+            grant = grant.requested_token_type(kind);
+        }
+        for audience in self
+            .audience
+            .clone()
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default()
+        {
+            grant = grant.audience(audience);
+        }
+        for resource in self
+            .resource
+            .clone()
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default()
+        {
+            grant = grant.resource(resource);
+        }
+        Ok(grant)
+    }
+
+    /// Token exchange's own fields, in a record of another grant.
+    fn refuse_exchange_fields(&self) -> Result<()> {
+        for (present, field) in [
+            (self.subject_token_type.is_some(), "subject_token_type"),
+            (
+                self.actor_token.is_some()
+                    || self.actor_token_file.is_some()
+                    || self.actor_token_env.is_some(),
+                "actor_token",
+            ),
+            (self.actor_token_type.is_some(), "actor_token_type"),
+            (self.requested_token_type.is_some(), "requested_token_type"),
+            (self.audience.is_some(), "audience"),
+            (self.resource.is_some(), "resource"),
+        ] {
+            if present {
+                return Err(invalid(format!(
+                    "`{field}` belongs to the token exchange grant, which `subject_token` (or \
+                     `subject_token_file`, `subject_token_env`) selects; for another grant, \
+                     send it with `optional_params`"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The one source of `name` among its text, file and variable forms, if any.
+fn source(
+    name: &str,
+    text: Option<&SecretString>,
+    file: Option<&std::path::PathBuf>,
+    env: Option<&String>,
+) -> Result<Option<SubjectToken>> {
+    match (text, file, env) {
+        (None, None, None) => Ok(None),
+        (Some(text), None, None) => Ok(Some(SubjectToken::fixed(text.clone()))),
+        (None, Some(path), None) => Ok(Some(SubjectToken::file(path.clone()))),
+        (None, None, Some(var)) => Ok(Some(SubjectToken::env(var.clone()))),
+        _ => Err(invalid(format!(
+            "give one of `{name}`, `{name}_file` and `{name}_env`, not several"
+        ))),
     }
 }
 

@@ -367,16 +367,51 @@ pub(crate) struct OAuth2Record {
     /// endpoint's client certificate too.
     #[serde(default, alias = "certificateBound")]
     pub(crate) certificate_bound: bool,
+    /// Token exchange (RFC 8693): the subject token, as text, from a file re-read at each
+    /// renewal, or from an environment variable read at each renewal.
+    #[serde(default, alias = "subjectToken")]
+    pub(crate) subject_token: Option<SecretString>,
+    #[serde(default, alias = "subjectTokenFile")]
+    pub(crate) subject_token_file: Option<PathBuf>,
+    #[serde(default, alias = "subjectTokenEnv")]
+    pub(crate) subject_token_env: Option<String>,
+    #[serde(default, alias = "subjectTokenType")]
+    pub(crate) subject_token_type: Option<String>,
+    /// The actor token, from the same three kinds of source, with its type.
+    #[serde(default, alias = "actorToken")]
+    pub(crate) actor_token: Option<SecretString>,
+    #[serde(default, alias = "actorTokenFile")]
+    pub(crate) actor_token_file: Option<PathBuf>,
+    #[serde(default, alias = "actorTokenEnv")]
+    pub(crate) actor_token_env: Option<String>,
+    #[serde(default, alias = "actorTokenType")]
+    pub(crate) actor_token_type: Option<String>,
+    #[serde(default, alias = "requestedTokenType")]
+    pub(crate) requested_token_type: Option<String>,
+    /// Token exchange's `audience` and `resource`: one or a list.
+    #[serde(default)]
+    pub(crate) audience: Option<values::OneOrMany>,
+    #[serde(default)]
+    pub(crate) resource: Option<values::OneOrMany>,
     /// `[auth.dpop]`: DPoP-bound tokens (RFC 9449).
     #[serde(default)]
     pub(crate) dpop: Option<super::dpop::DpopRecord>,
 }
 
 impl OAuth2Record {
+    /// Whether a subject token selects the token exchange grant.
+    pub(crate) fn has_subject_token(&self) -> bool {
+        self.subject_token.is_some()
+            || self.subject_token_file.is_some()
+            || self.subject_token_env.is_some()
+    }
+
     /// The grant's name, for messages and `AuthConfig::kind`.
     pub(crate) fn grant_name(&self) -> &'static str {
         if self.refresh_url.is_some() {
             "refresh_token"
+        } else if self.has_subject_token() {
+            "token-exchange"
         } else if self.username.is_some() || self.password.is_some() {
             "password"
         } else if self.assertion.is_some() || self.assertion_config.is_some() {

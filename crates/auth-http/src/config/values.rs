@@ -123,6 +123,23 @@ impl Scopes {
     }
 }
 
+/// One string or a list of them, kept whole (an audience or resource URI is not split).
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+pub(crate) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub(crate) fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(value) => vec![value],
+            Self::Many(values) => values,
+        }
+    }
+}
+
 /// Parses a name with `FromStr`, reporting its own message.
 fn parsed<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where

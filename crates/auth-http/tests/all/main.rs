@@ -30,3 +30,5 @@ mod replay;
 #[cfg(all(feature = "config", feature = "store", feature = "basic"))]
 mod store_config;
 mod tls;
+#[cfg(all(feature = "config", feature = "oauth2"))]
+mod token_exchange;
