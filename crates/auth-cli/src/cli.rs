@@ -81,4 +81,12 @@ pub(crate) enum Kind {
     Password,
     RefreshToken,
     JwtBearer,
+    /// Client credentials with DPoP-bound tokens (RFC 9449).
+    Dpop,
+    /// Client credentials authenticated by a TLS client certificate (RFC 8705).
+    Mtls,
+    /// Token exchange (RFC 8693): a workload token exchanged for an access token.
+    TokenExchange,
+    /// The token endpoint discovered from the issuer (RFC 8414, OpenID Connect).
+    Discovery,
 }

@@ -11,6 +11,10 @@ pub(crate) fn toml(kind: Kind) -> &'static str {
         Kind::Password => PASSWORD,
         Kind::RefreshToken => REFRESH_TOKEN,
         Kind::JwtBearer => JWT_BEARER,
+        Kind::Dpop => DPOP,
+        Kind::Mtls => MTLS,
+        Kind::TokenExchange => TOKEN_EXCHANGE,
+        Kind::Discovery => DISCOVERY,
     }
 }
 
@@ -131,3 +135,64 @@ mod tests {
         }
     }
 }
+
+const DPOP: &str = r#"# OAuth2 client credentials with DPoP-bound tokens (RFC 9449): each token request, and each
+# request `authc request` sends with a DPoP token, carries a fresh proof signed by this key;
+# a server's nonce (use_dpop_nonce) is answered with one retry.
+[auth]
+token_url = "https://idp.example/oauth2/token"
+client_id = "my-client"
+client_secret = "my-secret"
+scopes = ["read"]
+
+[auth.dpop]
+algorithm = "ES256"               # ES256 (default), ES384, EdDSA; RS256/PS256 need key_file
+# key_file = "dpop-key.pem"       # a key of your own; without it one is made at start
+# key_password = "..."
+"#;
+
+const MTLS: &str = r#"# OAuth2 client credentials authenticated by a TLS client certificate (RFC 8705): the
+# client sends its client_id and no secret. The tokens are bound to the certificate, so the
+# requests `authc request` sends present it too (certificate_bound).
+[secure_socket]
+cert = "ca.pem"                   # the CA of the API `authc request` talks to
+
+[auth]
+token_url = "https://idp.example/oauth2/token"
+client_id = "my-client"
+client_auth = "tls_client_auth"   # or "self_signed_tls_client_auth"
+certificate_bound = true
+scopes = ["read"]
+
+[auth.client_config.secure_socket]
+cert = "ca.pem"                   # the identity provider's CA
+key = { cert_file = "client.pem", key_file = "client-key.pem" }
+# or: key = { path = "client.p12", password = "..." }
+"#;
+
+const TOKEN_EXCHANGE: &str = r#"# OAuth2 token exchange (RFC 8693): a workload's own token (a Kubernetes service-account
+# token, a CI OIDC token) exchanged for an access token. The file is read again at each
+# renewal, so a token rotated on disk is picked up.
+[auth]
+token_url = "https://idp.example/oauth2/token"
+# The client's own credentials, when the server wants the client to authenticate too.
+client_id = "my-client"
+client_secret = "my-secret"
+subject_token_file = "/var/run/secrets/tokens/token"   # or subject_token, subject_token_env
+subject_token_type = "urn:ietf:params:oauth:token-type:jwt"
+requested_token_type = "urn:ietf:params:oauth:token-type:access_token"
+audience = "https://api.example"  # one or a list
+# resource = "https://api.example/v1"
+# actor_token_env = "ACTOR_TOKEN"
+# actor_token_type = "urn:ietf:params:oauth:token-type:jwt"
+"#;
+
+const DISCOVERY: &str = r#"# OAuth2 client credentials with the token endpoint found in the issuer's metadata
+# (RFC 8414, then OpenID Connect Discovery) on first use; the document's issuer must equal
+# issuer_url exactly, and its lists must include this client's authentication method.
+[auth]
+issuer_url = "https://idp.example"
+client_id = "my-client"
+client_secret = "my-secret"
+scopes = ["read"]
+"#;

@@ -423,6 +423,10 @@ async fn every_example_config_parses_and_the_simple_ones_run() {
         "password",
         "refresh-token",
         "jwt-bearer",
+        "dpop",
+        "mtls",
+        "token-exchange",
+        "discovery",
     ] {
         let out = authc(args(&["example", kind]), None).await;
         assert_eq!(out.code, 0, "{kind}");
@@ -651,7 +655,7 @@ async fn every_request_error_path_hides_the_urls_query_and_user_info() {
 async fn every_example_config_sends_what_its_kind_says() {
     let (addr, log) = server().await;
     let token_url = format!("http://{addr}/token");
-    let cases: [(&str, &str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str, &str); 9] = [
         ("basic", "header", "Basic YWxpY2U6MTIz", ""),
         (
             "bearer",
@@ -684,6 +688,18 @@ async fn every_example_config_sends_what_its_kind_says() {
             "issued-token",
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=eyJ",
         ),
+        (
+            "dpop",
+            "token",
+            "issued-token",
+            "grant_type=client_credentials",
+        ),
+        (
+            "token-exchange",
+            "token",
+            "issued-token",
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=workload-token",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (kind, command, expected, body) in cases {
@@ -691,6 +707,10 @@ async fn every_example_config_sends_what_its_kind_says() {
         let config = example
             .replace("https://idp.example/oauth2/token", &token_url)
             .replace("\"private.pem\"", &format!("{:?}", key("rsa.pem")))
+            .replace(
+                "\"/var/run/secrets/tokens/token\"",
+                &format!("{:?}", write(&dir, "subject-token", "workload-token\n")),
+            )
             // The example's client secret is a placeholder; the test server wants `secret`.
             .replace(
                 "client_id = \"my-client\"\nclient_secret = \"my-secret\"",
@@ -720,4 +740,98 @@ async fn every_example_config_sends_what_its_kind_says() {
             );
         }
     }
+}
+
+/// `authc example dpop`, `mtls` and `discovery` against oidc-provider (started by .ci/run, see
+/// tests/oidc-provider): `authc token` prints the access token, and `authc request` sends the
+/// DPoP proof or presents the client certificate the token is bound to.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dpop_mtls_and_discovery_examples_work_against_oidc_provider() {
+    let var = |name: &str| std::env::var(name).ok();
+    let (Some(issuer), Some(resource), Some(pki)) = (
+        var("AUTH_OIDC_ISSUER"),
+        var("AUTH_OIDC_RESOURCE"),
+        var("AUTH_OIDC_PKI"),
+    ) else {
+        eprintln!(
+            "SKIPPED the_dpop_mtls_and_discovery_examples_work_against_oidc_provider: \
+             AUTH_OIDC_ISSUER, AUTH_OIDC_RESOURCE and AUTH_OIDC_PKI are not set; .ci/run starts \
+             oidc-provider (tests/oidc-provider) on 127.0.0.1 and sets them"
+        );
+        return;
+    };
+    let file = |name: &str| format!("{:?}", std::path::Path::new(&pki).join(name));
+    let dir = tempfile::tempdir().unwrap();
+    let resource_url = format!("{resource}/resource");
+    let trust = format!("secure_socket = {{ cert = {} }}\n", file("ca.pem"));
+    let idp_trust = format!(
+        "\n[auth.client_config]\nsecure_socket = {{ cert = {} }}\n",
+        file("ca.pem")
+    );
+
+    // dpop: by discovery, to show both at once; the resource checks the proof.
+    let example = authc(args(&["example", "dpop"]), None).await.stdout;
+    let dpop = format!("{trust}{example}{idp_trust}")
+        .replace(
+            "token_url = \"https://idp.example/oauth2/token\"",
+            &format!("issuer_url = \"{issuer}\""),
+        )
+        .replace("\"my-client\"", "\"dpop-nonce-client\"")
+        .replace("\"my-secret\"", "\"dpop-nonce-secret\"")
+        .replace("scopes = [\"read\"]", "scopes = [\"api\"]");
+    let path = write(&dir, "dpop.toml", &dpop);
+    let token = authc(args(&["token", "--config", &path]), None).await;
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    assert!(!token.stdout.trim().is_empty());
+    let out = authc(args(&["request", "--config", &path, &resource_url]), None).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("\"binding\":\"dpop\""),
+        "{}",
+        out.stdout
+    );
+
+    // mtls: certificate client auth, and the resource request presents the certificate.
+    let example = authc(args(&["example", "mtls"]), None).await.stdout;
+    let mtls = example
+        .replace(
+            "\"https://idp.example/oauth2/token\"",
+            &format!("\"{issuer}/token\""),
+        )
+        .replace("\"my-client\"", "\"mtls-client\"")
+        .replace("\"ca.pem\"", &file("ca.pem"))
+        .replace("\"client.pem\"", &file("client.pem"))
+        .replace("\"client-key.pem\"", &file("client-key.pem"))
+        .replace("scopes = [\"read\"]", "scopes = [\"api\"]");
+    let path = write(&dir, "mtls.toml", &mtls);
+    let out = authc(args(&["request", "--config", &path, &resource_url]), None).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("\"binding\":\"mtls\""),
+        "{}",
+        out.stdout
+    );
+
+    // discovery: a Bearer client; and the resource server's copy of the document, whose issuer
+    // is not the resource server's URL, is refused.
+    let example = authc(args(&["example", "discovery"]), None).await.stdout;
+    let discovery = format!("{example}{idp_trust}")
+        .replace("\"my-client\"", "\"bearer-client\"")
+        .replace("\"my-secret\"", "\"bearer-secret\"")
+        .replace("scopes = [\"read\"]", "scopes = [\"api\"]");
+    let good = write(
+        &dir,
+        "discovery.toml",
+        &discovery.replace("\"https://idp.example\"", &format!("\"{issuer}\"")),
+    );
+    let out = authc(args(&["token", "--config", &good]), None).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let bad = write(
+        &dir,
+        "mismatch.toml",
+        &discovery.replace("\"https://idp.example\"", &format!("\"{resource}\"")),
+    );
+    let out = authc(args(&["token", "--config", &bad]), None).await;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("must match exactly"), "{}", out.stderr);
 }
