@@ -99,7 +99,7 @@ mod raw {
     );
 }
 
-fn raw_signer(
+pub(crate) fn raw_signer(
     backend: Backend,
     alg: Algorithm,
     der: &[u8],

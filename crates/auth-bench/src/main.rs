@@ -11,6 +11,7 @@
 //! repetitions. Everything runs on 127.0.0.1.
 #![forbid(unsafe_code)]
 
+mod dpop;
 mod hot;
 mod jwt;
 mod layer;
@@ -79,7 +80,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    // `--only hot,layer` runs those sections alone (hot, jwt, layer, stampede, throughput, store).
+    // `--only hot,layer` runs those sections alone (hot, jwt, dpop, layer, stampede, throughput,
+    // store).
     let only: Option<Vec<String>> = std::env::args()
         .skip_while(|a| a != "--only")
         .nth(1)
@@ -94,6 +96,9 @@ fn main() {
         }
         if runs("jwt") {
             jwt::run(effort)?;
+        }
+        if runs("dpop") {
+            dpop::run(effort)?;
         }
         if runs("layer") {
             layer::overhead(effort).await?;

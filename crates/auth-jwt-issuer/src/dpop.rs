@@ -186,6 +186,18 @@ impl DpopKey {
         access_token: Option<&str>,
         nonce: Option<&str>,
     ) -> Result<String> {
+        let ath = access_token.map(access_token_hash);
+        self.sign_proof(method, url, ath.as_deref(), nonce)
+    }
+
+    /// A proof with `ath` already hashed (see [`DpopBinding`]).
+    fn sign_proof(
+        &self,
+        method: &str,
+        url: &str,
+        ath: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Result<String> {
         let iat = self
             .clock
             .now()
@@ -201,10 +213,9 @@ impl DpopKey {
         push_json_string(&mut claims, target_uri(url));
         claims.push_str(r#","iat":"#);
         claims.push_str(&iat.to_string());
-        if let Some(token) = access_token {
-            let hash = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+        if let Some(ath) = ath {
             claims.push_str(r#","ath":""#);
-            claims.push_str(&URL_SAFE_NO_PAD.encode(hash.as_ref()));
+            claims.push_str(ath);
             claims.push('"');
         }
         if let Some(nonce) = nonce {
@@ -220,6 +231,15 @@ impl DpopKey {
         jwt.push('.');
         URL_SAFE_NO_PAD.encode_string(signature, &mut jwt);
         Ok(jwt)
+    }
+
+    /// This key bound to one access token: the [`auth_core::RequestProof`] a DPoP-bound token
+    /// carries, whose proofs hold that token's `ath`, hashed once rather than per request.
+    pub fn bind(key: &Arc<Self>, access_token: &str) -> DpopBinding {
+        DpopBinding {
+            key: Arc::clone(key),
+            ath: access_token_hash(access_token),
+        }
     }
 
     /// The latest nonce the server at `url`'s origin sent, if any.
@@ -290,6 +310,48 @@ impl auth_core::RequestProof for DpopKey {
     }
 }
 
+/// A [`DpopKey`] bound to one access token (see [`DpopKey::bind`]): every proof it makes
+/// carries that token's `ath`, and the key's latest nonce for the request's server.
+pub struct DpopBinding {
+    key: Arc<DpopKey>,
+    /// base64url(SHA-256(access token)).
+    ath: String,
+}
+
+impl DpopBinding {
+    /// The key the proofs are signed with.
+    pub fn key(&self) -> &Arc<DpopKey> {
+        &self.key
+    }
+}
+
+impl auth_core::RequestProof for DpopBinding {
+    fn header_name(&self) -> &HeaderName {
+        self.key.header_name()
+    }
+
+    fn prove(&self, method: &str, url: &str, _access_token: &str) -> Result<HeaderValue> {
+        let nonce = self.key.nonce_for(url);
+        let proof = self
+            .key
+            .sign_proof(method, url, Some(&self.ath), nonce.as_deref())?;
+        HeaderValue::try_from(proof)
+            .map_err(|_| Error::other("the DPoP proof is not a valid header value"))
+    }
+
+    fn observe(&self, url: &str, status: u16, headers: &HeaderMap) -> bool {
+        self.key.observe(url, status, headers)
+    }
+}
+
+impl fmt::Debug for DpopBinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DpopBinding")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
 impl fmt::Debug for DpopKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DpopKey")
@@ -298,6 +360,12 @@ impl fmt::Debug for DpopKey {
             .field("origins_with_nonce", &self.lock_nonces().len())
             .finish_non_exhaustive()
     }
+}
+
+/// `ath`: base64url(SHA-256(access token)) (RFC 9449 §4.2).
+fn access_token_hash(access_token: &str) -> String {
+    let hash = ring::digest::digest(&ring::digest::SHA256, access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(hash.as_ref())
 }
 
 fn not_for_dpop(algorithm: Algorithm) -> Error {

@@ -17,7 +17,7 @@ mod turn;
 pub use algorithm::Algorithm;
 pub use audience::Audience;
 pub use backend::Backend;
-pub use dpop::{DPOP_HEADER, DPOP_NONCE_HEADER, DpopKey};
+pub use dpop::{DPOP_HEADER, DPOP_NONCE_HEADER, DpopBinding, DpopKey};
 pub use issuer::{DEFAULT_EXP_TIME, IssuerBuilder, JwtIssuer, MAX_EXP_TIME};
 pub use jwk::PublicJwk;
 pub use provider::{DEFAULT_LEEWAY, JwtProvider};

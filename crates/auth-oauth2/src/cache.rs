@@ -171,7 +171,10 @@ fn bind(config: &CheckedConfig, token: Token) -> Result<Token, TokenEndpointErro
         return Ok(token);
     }
     match &config.dpop {
-        Some(key) => Ok(token.with_proof(std::sync::Arc::clone(key) as _)),
+        Some(key) => {
+            let binding = auth_jwt_issuer::DpopKey::bind(key, token.expose_credential());
+            Ok(token.with_proof(std::sync::Arc::new(binding)))
+        }
         None => Err(unbound_dpop(config)),
     }
 }

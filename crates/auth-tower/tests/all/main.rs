@@ -3,6 +3,7 @@
 //! with the workspace's OAuth2 provider fetching from a counting token server.
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly on purpose")]
 
+mod dpop;
 mod hyper_client;
 mod service_paths;
 mod support;
