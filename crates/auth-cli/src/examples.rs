@@ -120,22 +120,6 @@ algorithm = "RS256"
 key_file = "private.pem"
 "#;
 
-#[cfg(test)]
-mod tests {
-    use clap::ValueEnum as _;
-
-    use super::*;
-
-    #[test]
-    fn every_example_is_a_valid_config() {
-        for kind in Kind::value_variants() {
-            let config = auth_http::ClientFileConfig::from_toml_str(toml(*kind))
-                .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
-            assert!(config.auth().is_some(), "{kind:?}");
-        }
-    }
-}
-
 const DPOP: &str = r#"# OAuth2 client credentials with DPoP-bound tokens (RFC 9449): each token request, and each
 # request `authc request` sends with a DPoP token, carries a fresh proof signed by this key;
 # a server's nonce (use_dpop_nonce) is answered with one retry.
@@ -196,3 +180,19 @@ client_id = "my-client"
 client_secret = "my-secret"
 scopes = ["read"]
 "#;
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum as _;
+
+    use super::*;
+
+    #[test]
+    fn every_example_is_a_valid_config() {
+        for kind in Kind::value_variants() {
+            let config = auth_http::ClientFileConfig::from_toml_str(toml(*kind))
+                .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            assert!(config.auth().is_some(), "{kind:?}");
+        }
+    }
+}

@@ -93,8 +93,22 @@ impl ReplayPolicy {
     /// Whether an HTTP response with `status` and `headers` rejects the credential it answered,
     /// by its status and challenge alone. Where the response came from is the caller's
     /// question: only a response from the origin the credential was sent to can reject it.
+    ///
+    /// A DPoP nonce challenge (`WWW-Authenticate: DPoP error="use_dpop_nonce"`, RFC 9449 §9)
+    /// never rejects the token: the server wants a new proof, not a new token.
     pub fn rejects(&self, status: StatusCode, headers: &HeaderMap) -> bool {
         if !self.enabled {
+            return false;
+        }
+        let challenges = || {
+            headers
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+        };
+        if status == StatusCode::UNAUTHORIZED
+            && challenges().any(|value| has_challenge_error(value, "DPoP", "use_dpop_nonce"))
+        {
             return false;
         }
         self.statuses.contains(&status)
@@ -264,5 +278,22 @@ mod tests {
         assert!(!never.is_enabled());
         assert!(!never.rejects(StatusCode::UNAUTHORIZED, &none));
         assert!(!never.rejects_grpc(&grpc("16")));
+    }
+
+    #[test]
+    fn a_dpop_nonce_challenge_is_not_a_rejection() {
+        let mut nonce = HeaderMap::new();
+        nonce.insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"DPoP error="use_dpop_nonce", error_description="x""#),
+        );
+        let policy = ReplayPolicy::default();
+        assert!(!policy.rejects(StatusCode::UNAUTHORIZED, &nonce));
+        let mut invalid = HeaderMap::new();
+        invalid.insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"DPoP error="invalid_token""#),
+        );
+        assert!(policy.rejects(StatusCode::UNAUTHORIZED, &invalid));
     }
 }

@@ -70,7 +70,9 @@ pub trait RequestBuilderExt: Sized {
     async fn authorize(self, provider: &(dyn AuthProvider + '_)) -> Result<Self>;
 
     /// Sets `Authorization` from a token already at hand, and the proof a DPoP-bound token
-    /// needs, made for this request's method and URL.
+    /// needs, made for this request's method and URL. Nothing sees the response here: show it
+    /// to [`Token::observe_response`](auth_core::Token::observe_response) to keep the server's
+    /// DPoP nonce for the next proof.
     ///
     /// # Errors
     ///

@@ -87,6 +87,16 @@ pub(crate) fn rejected(
     if !policy.rejects(answer.status, answer.headers) {
         return false;
     }
+    if token.proof().is_some() && sent_to != answer.url {
+        // A proof names one URL: after a redirect the server refused the proof, not the token.
+        tracing::debug!(
+            target: "auth_http",
+            status,
+            "a DPoP-bound token's request was redirected, and its proof named the first URL; \
+             the token is kept (send such requests without following redirects)"
+        );
+        return false;
+    }
     if !same_origin(sent_to, answer.url) {
         tracing::debug!(
             target: "auth_http",

@@ -94,6 +94,29 @@ pub enum ClientKey {
     },
 }
 
+#[cfg(feature = "config")]
+impl ClientKey {
+    /// Whether `other` names the same files (so the same certificate).
+    pub(crate) fn same_files(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::KeyStore { path: a, .. }, Self::KeyStore { path: b, .. }) => a == b,
+            (
+                Self::CertKey {
+                    cert_file: a,
+                    key_file: x,
+                    ..
+                },
+                Self::CertKey {
+                    cert_file: b,
+                    key_file: y,
+                    ..
+                },
+            ) => a == b && x == y,
+            _ => false,
+        }
+    }
+}
+
 impl SecureSocket {
     /// Trusts the CA certificates in a PEM file instead of the platform's roots.
     pub fn trust_pem_file(path: impl Into<PathBuf>) -> Self {

@@ -210,7 +210,7 @@ impl DpopKey {
         claims.push_str(r#"","htm":"#);
         push_json_string(&mut claims, method);
         claims.push_str(r#","htu":"#);
-        push_json_string(&mut claims, target_uri(url));
+        push_json_string(&mut claims, &target_uri(url));
         claims.push_str(r#","iat":"#);
         claims.push_str(&iat.to_string());
         if let Some(ath) = ath {
@@ -244,7 +244,7 @@ impl DpopKey {
 
     /// The latest nonce the server at `url`'s origin sent, if any.
     pub fn nonce_for(&self, url: &str) -> Option<Arc<str>> {
-        self.lock_nonces().get(origin(url)).cloned()
+        self.lock_nonces().get(&*origin(url)).cloned()
     }
 
     /// Keeps `nonce` for the next proofs to `url`'s origin. A value that cannot be a nonce
@@ -261,22 +261,28 @@ impl DpopKey {
         }
         let mut nonces = self.lock_nonces();
         let origin = origin(url);
-        if nonces.get(origin).is_some_and(|kept| &**kept == nonce) {
+        if nonces.get(&*origin).is_some_and(|kept| &**kept == nonce) {
             return false;
         }
-        if nonces.len() >= MAX_ORIGINS && !nonces.contains_key(origin) {
+        if nonces.len() >= MAX_ORIGINS && !nonces.contains_key(&*origin) {
             nonces.clear();
         }
-        nonces.insert(origin.to_owned(), Arc::from(nonce));
+        nonces.insert(origin.into_owned(), Arc::from(nonce));
         true
     }
 
-    /// Keeps the `DPoP-Nonce` of a response from `url`; `true` when it is a new one.
+    /// Keeps the `DPoP-Nonce` of a response from `url`; `true` when the response carried a
+    /// usable nonce (new or not).
     pub fn observe_headers(&self, url: &str, headers: &HeaderMap) -> bool {
-        headers
+        let Some(nonce) = headers
             .get(DPOP_NONCE_HEADER)
             .and_then(|value| value.to_str().ok())
-            .is_some_and(|nonce| self.remember_nonce(url, nonce.trim()))
+            .map(str::trim)
+        else {
+            return false;
+        };
+        self.remember_nonce(url, nonce);
+        self.nonce_for(url).is_some_and(|kept| &*kept == nonce)
     }
 
     fn lock_nonces(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<str>>> {
@@ -298,9 +304,10 @@ impl auth_core::RequestProof for DpopKey {
     }
 
     fn observe(&self, url: &str, status: u16, headers: &HeaderMap) -> bool {
-        let fresh = self.observe_headers(url, headers);
-        // Retry only when the server asked for a nonce and gave one we did not send.
-        fresh
+        // Asked again whether or not the nonce is new to this key: a concurrent request may
+        // have stored it after this request's proof was made. Callers send once more at most.
+        let nonce_given = self.observe_headers(url, headers);
+        nonce_given
             && status == 401
             && headers
                 .get_all(WWW_AUTHENTICATE)
@@ -375,18 +382,35 @@ fn not_for_dpop(algorithm: Algorithm) -> Error {
     ))
 }
 
-/// The `htu` of a request: its URL without query and fragment (RFC 9449 §4.2).
-fn target_uri(url: &str) -> &str {
-    url.find(['?', '#']).map_or(url, |end| &url[..end])
+/// The `htu` of a request: its URL without query and fragment (RFC 9449 §4.2), and without
+/// user info, which would otherwise travel in the proof.
+fn target_uri(url: &str) -> std::borrow::Cow<'_, str> {
+    let url = url.find(['?', '#']).map_or(url, |end| &url[..end]);
+    let (scheme_end, authority, rest) = split_authority(url);
+    match authority.rfind('@') {
+        Some(at) => format!("{}{}{rest}", &url[..scheme_end], &authority[at + 1..]).into(),
+        None => url.into(),
+    }
 }
 
-/// `scheme://authority` of `url`, the key nonces are kept under (RFC 9449 §8: per server).
-fn origin(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |at| at + 3);
-    let end = url[after_scheme..]
+/// `scheme://authority` of `url` without user info, the key nonces are kept under (RFC 9449
+/// §8: per server).
+fn origin(url: &str) -> std::borrow::Cow<'_, str> {
+    let (scheme_end, authority, _) = split_authority(url);
+    match authority.rfind('@') {
+        // Rare enough to allocate for.
+        Some(at) => format!("{}{}", &url[..scheme_end], &authority[at + 1..]).into(),
+        None => url[..scheme_end + authority.len()].into(),
+    }
+}
+
+/// Where the authority starts (after `://`), the authority, and what follows it.
+fn split_authority(url: &str) -> (usize, &str, &str) {
+    let start = url.find("://").map_or(0, |at| at + 3);
+    let end = url[start..]
         .find(['/', '?', '#'])
-        .map_or(url.len(), |at| after_scheme + at);
-    &url[..end]
+        .map_or(url.len(), |at| start + at);
+    (start, &url[start..end], &url[end..])
 }
 
 fn push_json_string(out: &mut String, text: &str) {
@@ -413,6 +437,15 @@ mod tests {
         );
         assert_eq!(origin("https://a.example?x"), "https://a.example");
         assert_eq!(origin("https://a.example"), "https://a.example");
+        assert_eq!(
+            target_uri("https://user:pw@a.example/p?x"),
+            "https://a.example/p",
+            "no user info in a proof"
+        );
+        assert_eq!(
+            origin("https://user:pw@a.example:1/p"),
+            "https://a.example:1"
+        );
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl CheckedConfig {
             _ => "token_url",
         };
         let token_endpoint = |field, scopes: &[String]| {
-            let endpoint = Endpoint::new(&EndpointSettings {
+            Endpoint::new(&EndpointSettings {
                 field,
                 url: &config.token_url,
                 allow_insecure_http: config.allow_insecure_http,
@@ -71,10 +71,7 @@ impl CheckedConfig {
                 custom_headers: &config.custom_headers,
                 custom_payload: config.custom_payload.as_deref(),
                 client_auth: &config.client_auth,
-            });
-            endpoint.map(|mut endpoint| {
-                endpoint.discovered = config.discover;
-                endpoint
+                discovered: config.discover,
             })
         };
         let endpoint = token_endpoint(url_field, &config.scopes)?;
@@ -117,6 +114,7 @@ impl CheckedConfig {
                             optional_params: &refresh.optional_params,
                             custom_headers: &refresh.custom_headers,
                             custom_payload: refresh.custom_payload.as_deref(),
+                            discovered: false,
                             client_auth: refresh
                                 .client_auth
                                 .as_ref()
@@ -226,7 +224,8 @@ fn discovery(config: &OAuth2Config, endpoint: &Endpoint) -> Result<std::sync::Ar
         config.allow_insecure_http,
         Expectations {
             auth_method: endpoint.credential.method(),
-            mutual_tls: matches!(endpoint.credential, Credential::Certificate { .. }),
+            mutual_tls: config.certificate_bound
+                || matches!(endpoint.credential, Credential::Certificate { .. }),
             dpop_algorithm,
         },
     )))

@@ -55,6 +55,8 @@ pub struct OAuth2Config {
     pub(crate) allow_insecure_http: bool,
     /// `token_url` is the issuer: the token endpoint comes from its metadata.
     pub(crate) discover: bool,
+    /// The client wants certificate-bound tokens (RFC 8705 §3).
+    pub(crate) certificate_bound: bool,
     #[cfg(feature = "dpop")]
     pub(crate) dpop: Option<std::sync::Arc<auth_jwt_issuer::DpopKey>>,
 }
@@ -75,6 +77,7 @@ impl OAuth2Config {
             custom_payload: None,
             allow_insecure_http: false,
             discover: false,
+            certificate_bound: false,
             #[cfg(feature = "dpop")]
             dpop: None,
         }
@@ -95,6 +98,17 @@ impl OAuth2Config {
         let mut config = Self::new(issuer_url, grant);
         config.discover = true;
         config
+    }
+
+    /// Says the client wants certificate-bound access tokens (RFC 8705 §3): with
+    /// [discovery](Self::discovered), token requests go to the metadata's
+    /// `mtls_endpoint_aliases.token_endpoint`, as they do for certificate client
+    /// authentication. The transport must present the client certificate, and so must the
+    /// client that sends the tokens on.
+    #[must_use]
+    pub fn certificate_bound(mut self, bound: bool) -> Self {
+        self.certificate_bound = bound;
+        self
     }
 
     /// The issuer whose metadata names the token endpoint, for a [discovered](Self::discovered)

@@ -40,9 +40,11 @@ pub(crate) enum Credential {
 }
 
 impl Credential {
-    fn new(client_auth: &ClientAuth, url: &Url) -> Result<Self> {
+    /// `audience`: a client assertion's default `aud`, the token endpoint (or, for a
+    /// discovered one, the issuer exactly as configured).
+    fn new(client_auth: &ClientAuth, audience: &str) -> Result<Self> {
         #[cfg(not(feature = "jwt"))]
-        let _ = url;
+        let _ = audience;
         Ok(match client_auth {
             ClientAuth::None { client_id: None } => Self::Nothing,
             ClientAuth::None {
@@ -120,7 +122,7 @@ impl Credential {
                 let audience = assertion
                     .audience
                     .clone()
-                    .unwrap_or_else(|| auth_jwt_issuer::Audience::One(url.to_string()));
+                    .unwrap_or_else(|| auth_jwt_issuer::Audience::One(audience.to_owned()));
                 Self::assertion(
                     client_id,
                     std::sync::Arc::clone(&assertion.signer),
@@ -140,7 +142,7 @@ impl Credential {
                 Self::assertion(
                     client_id,
                     std::sync::Arc::new(signer),
-                    auth_jwt_issuer::Audience::One(url.to_string()),
+                    auth_jwt_issuer::Audience::One(audience.to_owned()),
                     crate::client_auth::ClientAssertion::DEFAULT_LIFETIME,
                 )?
             }
@@ -239,6 +241,8 @@ pub(crate) struct EndpointSettings<'a> {
     pub(crate) custom_headers: &'a [(String, String)],
     pub(crate) custom_payload: Option<&'a str>,
     pub(crate) client_auth: &'a ClientAuth,
+    /// `url` is an issuer whose metadata names the endpoint.
+    pub(crate) discovered: bool,
 }
 
 impl Endpoint {
@@ -268,9 +272,18 @@ impl Endpoint {
         }
         let scopes = settings.scopes;
         Ok(Self {
-            credential: Credential::new(settings.client_auth, &url)?,
+            // A discovered endpoint is not known yet: its assertions name the issuer, as
+            // configured (RFC 7523 §3 lets `aud` identify the authorization server).
+            credential: Credential::new(
+                settings.client_auth,
+                if settings.discovered {
+                    settings.url.trim()
+                } else {
+                    url.as_str()
+                },
+            )?,
             url,
-            discovered: false,
+            discovered: settings.discovered,
             display,
             scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
             optional_params: settings
@@ -305,7 +318,7 @@ mod tests {
                 (ClientAuth::basic(id, secret), &form_encoded),
                 (ClientAuth::basic_raw(id, secret), &id_colon_secret),
             ] {
-                let credential = Credential::new(&auth, &url).unwrap();
+                let credential = Credential::new(&auth, url.as_str()).unwrap();
                 let secrets = credential.secrets();
                 let secrets: Vec<&str> = secrets.iter().map(SecretString::expose_secret).collect();
                 let echoes = [

@@ -435,14 +435,16 @@ impl Fetcher {
     }
 
     /// Keeps the nonce a token response carries, and says whether the response refused the
-    /// request for want of it (`400` with `error: use_dpop_nonce` and a new `DPoP-Nonce`).
+    /// request for want of it (`400` with `error: use_dpop_nonce` and a `DPoP-Nonce`).
     #[cfg(feature = "dpop")]
     fn asks_for_nonce(&self, url: &url::Url, response: &http::Response<Vec<u8>>) -> bool {
         let Some(key) = &self.config.dpop else {
             return false;
         };
-        let fresh = key.observe_headers(url.as_str(), response.headers());
-        fresh
+        // Whether or not the nonce is new: a concurrent request may have stored it after this
+        // one's proof was made. The caller sends once more at most.
+        let nonce_given = key.observe_headers(url.as_str(), response.headers());
+        nonce_given
             && matches!(response.status().as_u16(), 400 | 401)
             && serde_json::from_slice::<serde_json::Value>(response.body())
                 .ok()

@@ -24,9 +24,15 @@ type TokenFuture = Pin<Box<dyn Future<Output = auth_core::Result<Token>> + Send>
 
 /// Sets `Authorization` from `token`, replacing any value there: the token's precomputed,
 /// sensitive header value (a reference-count bump, no copy of the secret).
-pub(crate) fn authorize<B>(request: &mut Request<B>, token: &Token) -> auth_core::Result<()> {
-    let proof = match token.proof() {
-        None => None,
+/// Puts `token` on `request`: its `Authorization`, and for a DPoP-bound token a proof made
+/// for this request. Returns the request's URL for a bound token, to show the response to the
+/// token's proof maker (which keeps the server's nonce).
+pub(crate) fn authorize<B>(
+    request: &mut Request<B>,
+    token: &Token,
+) -> auth_core::Result<Option<String>> {
+    let (proof, url) = match token.proof() {
+        None => (None, None),
         Some(_) => {
             let uri = request.uri();
             if uri.scheme().is_none() || uri.authority().is_none() {
@@ -37,7 +43,11 @@ pub(crate) fn authorize<B>(request: &mut Request<B>, token: &Token) -> auth_core
                      server for Bearer tokens",
                 ));
             }
-            token.proof_header(request.method().as_str(), &uri.to_string())?
+            let url = uri.to_string();
+            (
+                token.proof_header(request.method().as_str(), &url)?,
+                Some(url),
+            )
         }
     };
     let headers = request.headers_mut();
@@ -45,10 +55,9 @@ pub(crate) fn authorize<B>(request: &mut Request<B>, token: &Token) -> auth_core
     if let Some((name, value)) = proof {
         headers.insert(name, value);
     }
-    Ok(())
+    Ok(url)
 }
 
-/// What is kept of a request, while replay is on, to judge its response by.
 pub(crate) struct Kept<B> {
     sent_to: SentTo,
     /// A copy to send again, made before the credential was put on, when the body can be copied.
@@ -57,9 +66,11 @@ pub(crate) struct Kept<B> {
 }
 
 impl<B: ReplayBody> Kept<B> {
-    /// Keeps what judging the response to `request` needs; nothing when replay is off.
-    pub(crate) fn of(policy: &ReplayPolicy, request: &Request<B>) -> Option<Self> {
-        if !policy.is_enabled() {
+    /// Keeps what judging the response to `request` needs; nothing when replay is off and the
+    /// token is not known to be DPoP-bound (a bound token's request may be sent once more with
+    /// a new proof for the server's nonce).
+    pub(crate) fn of(policy: &ReplayPolicy, request: &Request<B>, bound: bool) -> Option<Self> {
+        if !policy.is_enabled() && !bound {
             return None;
         }
         let copy = request.body().replay_copy().map(|body| {
@@ -126,6 +137,8 @@ where
     /// the provider has nothing newer (a static credential), since sending the same credential
     /// again would be refused the same way.
     rejected: Option<(Token, S::Response)>,
+    /// The bound token put on `request` and its URL, to show the response to.
+    bound: Option<(Token, String)>,
 }
 
 pin_project! {
@@ -145,11 +158,14 @@ pin_project! {
             token: Option<Token>,
             kept: Option<Kept<B>>,
             spare: Option<S>,
+            // For a DPoP-bound token: the URL its proof named.
+            bound_url: Option<String>,
         },
         // The replay is on its way; its response is final.
         Replaying {
             #[pin]
             future: S::Future,
+            bound: Option<(Token, String)>,
         },
         // The credential could not be put on the request (a proof that cannot be made).
         Failed {
@@ -170,6 +186,7 @@ where
         token: Token,
         kept: Option<Kept<B>>,
         spare: Option<S>,
+        bound_url: Option<String>,
     ) -> Self {
         Self {
             state: State::Sending {
@@ -177,6 +194,7 @@ where
                 token: Some(token),
                 kept,
                 spare,
+                bound_url,
             },
             shared,
         }
@@ -204,6 +222,7 @@ where
             kept,
             replay: false,
             rejected: None,
+            bound: None,
         };
         Self {
             state: State::Waiting {
@@ -241,6 +260,7 @@ where
                     token,
                     kept,
                     spare,
+                    bound_url,
                 } => {
                     let response = match ready!(future.poll(cx)) {
                         Ok(response) => response,
@@ -249,7 +269,7 @@ where
                             return Poll::Ready(Err(error.into()));
                         }
                     };
-                    if let Some(retry) = nonce_retry(token, kept, spare, &response) {
+                    if let Some(retry) = nonce_retry(token, kept, spare, bound_url, &response) {
                         // The server wants a new proof with its nonce: the same token once
                         // more, which is the one second send this request gets.
                         drop(response);
@@ -282,6 +302,7 @@ where
                                 kept: None,
                                 replay: true,
                                 rejected: Some((token, response)),
+                                bound: None,
                             })),
                         }
                     }
@@ -318,9 +339,12 @@ where
                             // replaces it.
                             drop(response);
                         }
-                        if let Err(error) = authorize(&mut waiting.request, &fresh) {
-                            this.state.set(State::Done);
-                            return Poll::Ready(Err(this.shared.errors.convert(error)));
+                        match authorize(&mut waiting.request, &fresh) {
+                            Ok(url) => waiting.bound = url.map(|url| (fresh.clone(), url)),
+                            Err(error) => {
+                                this.state.set(State::Done);
+                                return Poll::Ready(Err(this.shared.errors.convert(error)));
+                            }
                         }
                         if !waiting.replay {
                             waiting.token = Some(fresh);
@@ -339,11 +363,12 @@ where
                         token,
                         kept,
                         replay,
+                        bound,
                         ..
                     } = *waiting;
                     let future = service.call(request);
                     if replay {
-                        State::Replaying { future }
+                        State::Replaying { future, bound }
                     } else {
                         // The first send: keep the service for a replay if a copy was kept.
                         let spare = kept
@@ -355,11 +380,20 @@ where
                             token,
                             kept,
                             spare,
+                            bound_url: bound.map(|(_, url)| url),
                         }
                     }
                 }
-                StateProj::Replaying { future } => {
+                StateProj::Replaying { future, bound } => {
                     let response = ready!(future.poll(cx)).map_err(Into::into);
+                    // The server's latest nonce is kept from this response too.
+                    if let (Ok(response), Some((token, url))) = (&response, bound.take()) {
+                        token.observe_response(
+                            &url,
+                            response.status().as_u16(),
+                            response.headers(),
+                        );
+                    }
                     this.state.set(State::Done);
                     return Poll::Ready(response);
                 }
@@ -384,15 +418,18 @@ fn nonce_retry<S, B, R>(
     token: &mut Option<Token>,
     kept: &mut Option<Kept<B>>,
     spare: &mut Option<S>,
+    bound_url: &Option<String>,
     response: &Response<R>,
 ) -> Option<Waiting<S, B>>
 where
     S: Service<Request<B>>,
 {
-    let bound = token.as_ref().filter(|token| token.proof().is_some())?;
-    let url = kept.as_ref()?.copy.as_ref()?.uri().to_string();
-    let asks = bound.observe_response(&url, response.status().as_u16(), response.headers());
-    if !asks || spare.is_none() {
+    let url = bound_url.as_deref()?;
+    let asks =
+        token
+            .as_ref()?
+            .observe_response(url, response.status().as_u16(), response.headers());
+    if !asks || spare.is_none() || !kept.as_ref().is_some_and(Kept::can_replay) {
         return None;
     }
     let copy = kept.take()?.copy?;
@@ -404,6 +441,7 @@ where
         kept: None,
         replay: true,
         rejected: None,
+        bound: None,
     })
 }
 
@@ -418,6 +456,16 @@ fn judge<B, R>(
     if !(policy.rejects(response.status(), response.headers())
         || policy.rejects_grpc(response.headers()))
     {
+        return None;
+    }
+    if token.proof().is_some() && kept.sent_to.redirected(response.extensions()) {
+        // A proof names one URL: after a redirect the server refused the proof, not the token.
+        tracing::debug!(
+            target: "auth_tower",
+            status,
+            "a DPoP-bound token's request was redirected, and its proof named the first URL; \
+             the token is kept"
+        );
         return None;
     }
     if !kept.sent_to.answered(response.extensions()) {

@@ -27,6 +27,17 @@ impl SentTo {
     }
 
     /// Whether a response with `extensions` came from the origin the credential was sent to.
+    /// Whether the response came from another URL than the request went to (a redirect was
+    /// followed); always `false` without the `follow-redirect` feature.
+    pub(crate) fn redirected(&self, extensions: &http::Extensions) -> bool {
+        #[cfg(feature = "follow-redirect")]
+        if let Some(tower_http::follow_redirect::RequestUri(last)) = extensions.get() {
+            return *last != self.uri;
+        }
+        let _ = extensions;
+        false
+    }
+
     pub(crate) fn answered(&self, extensions: &http::Extensions) -> bool {
         #[cfg(feature = "follow-redirect")]
         if let Some(tower_http::follow_redirect::RequestUri(last)) = extensions.get() {

@@ -83,33 +83,49 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let kept = Kept::of(&self.shared.policy, &request);
         let Some(token) = self.shared.provider.token_now() else {
+            let kept = Kept::of(&self.shared.policy, &request, false);
             // The service made ready goes with the request, which waits for the credential;
             // this handle keeps a clone, to be made ready by the next `poll_ready`.
             let ready = take_ready(&mut self.inner);
             return ResponseFuture::fetching(Arc::clone(&self.shared), ready, request, kept);
         };
-        if let Err(error) = authorize(&mut request, &token) {
-            return ResponseFuture::failed(
-                Arc::clone(&self.shared),
-                self.shared.errors.convert(error),
-            );
-        }
+        let kept = Kept::of(&self.shared.policy, &request, token.proof().is_some());
+        let bound_url = match authorize(&mut request, &token) {
+            Ok(url) => url,
+            Err(error) => {
+                return ResponseFuture::failed(
+                    Arc::clone(&self.shared),
+                    self.shared.errors.convert(error),
+                );
+            }
+        };
         if kept.as_ref().is_some_and(Kept::can_replay) {
-            // A replay needs a service of its own: the one that sent the first request.
+            // A second send needs a service of its own: the one that sent the first request.
             let mut ready = take_ready(&mut self.inner);
             let future = ready.call(request);
-            ResponseFuture::sending(Arc::clone(&self.shared), future, token, kept, Some(ready))
+            ResponseFuture::sending(
+                Arc::clone(&self.shared),
+                future,
+                token,
+                kept,
+                Some(ready),
+                bound_url,
+            )
         } else {
             let future = self.inner.call(request);
-            ResponseFuture::sending(Arc::clone(&self.shared), future, token, kept, None)
+            ResponseFuture::sending(
+                Arc::clone(&self.shared),
+                future,
+                token,
+                kept,
+                None,
+                bound_url,
+            )
         }
     }
 }
 
-/// Takes the service `poll_ready` made ready, leaving a clone in its place (tower's advice for
-/// services whose future needs the service itself).
 fn take_ready<S: Clone>(inner: &mut S) -> S {
     let clone = inner.clone();
     mem::replace(inner, clone)

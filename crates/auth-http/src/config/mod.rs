@@ -215,9 +215,20 @@ impl ClientFileConfig {
             // they are bound to: the resource client presents the token endpoint's, unless
             // the top level names one itself.
             let mut secure_socket = record.secure_socket.clone().unwrap_or_default();
-            if secure_socket.key.is_none() {
-                secure_socket.key = Some(key);
-                settings = settings.secure_socket(secure_socket);
+            match &secure_socket.key {
+                None => {
+                    secure_socket.key = Some(key);
+                    settings = settings.secure_socket(secure_socket);
+                }
+                Some(own) if !own.same_files(&key) => {
+                    return Err(Error::invalid_config(
+                        "`certificate_bound = true`, but the top-level `secure_socket.key` names \
+                         other files than `[auth.client_config.secure_socket.key]`: the tokens \
+                         are bound to the token endpoint's certificate, so resource requests must \
+                         present that one; remove the top-level key or make them the same",
+                    ));
+                }
+                Some(_) => {}
             }
         }
         Ok(Self {

@@ -216,7 +216,8 @@ impl OAuth2Record {
                     .map(Scopes::into_vec)
                     .unwrap_or_default(),
             )
-            .allow_insecure_http(self.allow_insecure_http);
+            .allow_insecure_http(self.allow_insecure_http)
+            .certificate_bound(self.certificate_bound);
         if let Some(lifetime) = self.default_token_exp_time {
             config = config.default_token_exp_time(lifetime);
         }
@@ -247,6 +248,12 @@ impl OAuth2Record {
     fn client_auth(&self, bearer: Option<CredentialBearer>) -> Result<ClientAuth> {
         if let Some(method) = self.client_auth {
             let name = method.name();
+            if bearer.is_some() || self.basic_encoding.is_some() {
+                return Err(invalid(format!(
+                    "`client_auth = \"{name}\"` sends no secret, so `credential_bearer` and \
+                     `basic_encoding` have nothing to say; remove them"
+                )));
+            }
             if self.client_secret.is_some() || self.client_assertion.is_some() {
                 return Err(invalid(format!(
                     "`client_auth = \"{name}\"` authenticates with the client certificate and \

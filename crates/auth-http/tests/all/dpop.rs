@@ -42,6 +42,13 @@ fn header(seen: &Seen, name: &str) -> Option<String> {
 async fn server() -> Server {
     serve(None, |seen: Seen| async move {
         let proof = header(&seen, "dpop");
+        if seen.path == "/old" {
+            let mut reply = json(307, "{}");
+            reply
+                .headers_mut()
+                .insert("location", "/resource".parse().unwrap());
+            return reply;
+        }
         if seen.path == "/token" {
             return match proof {
                 Some(proof) if claims(&proof)["htm"] == "POST" => json(
@@ -247,4 +254,76 @@ async fn auth_dpop_in_the_config_asks_for_bound_tokens() {
             .to_string();
         assert!(error.contains(expected), "{table}: {error}");
     }
+}
+
+fn token_requests(server: &Server) -> usize {
+    server
+        .seen()
+        .iter()
+        .filter(|seen| seen.path == "/token")
+        .count()
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_each_answer_the_nonce_challenge_and_keep_the_token() {
+    let server = server().await;
+    let (provider, _) = provider(&server).await;
+    provider.token().await.unwrap();
+    let client = AuthClient::from_shared(reqwest::Client::new(), provider);
+    let url = server.url("/resource");
+    let (a, b, c) = tokio::join!(
+        client.get(&url).send(),
+        client.get(&url).send(),
+        client.get(&url).send()
+    );
+    for response in [a, b, c] {
+        assert_eq!(response.unwrap().status(), 200);
+    }
+    assert_eq!(
+        token_requests(&server),
+        1,
+        "a nonce challenge never costs a token"
+    );
+}
+
+#[tokio::test]
+async fn a_redirected_bound_request_is_refused_without_costing_the_token() {
+    let server = server().await;
+    let (provider, key) = provider(&server).await;
+    key.remember_nonce(&server.url("/"), RESOURCE_NONCE);
+    let client = AuthClient::from_shared(reqwest::Client::new(), provider);
+    let response = client.get(server.url("/old")).send().await.unwrap();
+    // The proof named /old; the server refuses it at /resource, and the token stays.
+    assert_eq!(response.status(), 401);
+    assert_eq!(token_requests(&server), 1);
+}
+
+#[cfg(feature = "config")]
+#[test]
+fn contradictory_certificate_settings_are_refused() {
+    let base = "[auth]\ntoken_url = \"https://idp.example/t\"\nclient_id = \"c\"\nclient_auth = \"tls_client_auth\"\n";
+    let key = "[auth.client_config.secure_socket]\nkey = { cert_file = \"a.pem\", key_file = \"a-key.pem\" }\n";
+    let build = |toml: &str| {
+        auth_http::ClientFileConfig::from_toml_str(toml)
+            .and_then(|config| config.build_provider().map(|_| ()))
+    };
+    let error = build(&format!(
+        "{base}credential_bearer = \"POST_BODY_BEARER\"\n{key}"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("credential_bearer"), "{error}");
+    let error = build(&format!("{base}client_secret = \"s\"\n{key}"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("no secret"), "{error}");
+    let error = build(base).unwrap_err().to_string();
+    assert!(error.contains("client_config.secure_socket.key"), "{error}");
+    let other = "secure_socket = { key = { cert_file = \"b.pem\", key_file = \"b-key.pem\" } }\n";
+    let error = auth_http::ClientFileConfig::from_toml_str(&format!(
+        "{other}{base}certificate_bound = true\n{key}"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("other files"), "{error}");
 }

@@ -215,3 +215,42 @@ fn an_issuer_with_a_query_is_refused_when_built() {
     let error = auth_oauth2::OAuth2Provider::new(config, Script::new([])).unwrap_err();
     assert!(error.message().contains("issuer_url"), "{error}");
 }
+
+#[cfg(feature = "jwt")]
+#[tokio::test]
+async fn a_client_assertion_names_the_issuer_exactly_as_configured() {
+    use base64::Engine as _;
+    let script = Script::new([document(ISSUER, ""), ok("t1", 3600)]);
+    let auth = ClientAuth::client_secret_jwt(
+        "client-1",
+        "a shared secret of at least thirty-two bytes",
+        auth_jwt_issuer::Algorithm::Hs256,
+    );
+    provider(discovered(auth), &script, &clock())
+        .token()
+        .await
+        .unwrap();
+    let assertion = script.last().param("client_assertion").unwrap().to_owned();
+    let payload = assertion.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["aud"], ISSUER, "not `https://idp.example/`");
+}
+
+#[tokio::test]
+async fn clients_that_want_certificate_bound_tokens_use_the_mtls_alias() {
+    let script = Script::new([
+        document(
+            ISSUER,
+            r#","mtls_endpoint_aliases":{"token_endpoint":"https://mtls.idp.example/token"}"#,
+        ),
+        ok("t1", 3600),
+    ]);
+    let config = discovered(basic()).certificate_bound(true);
+    provider(config, &script, &clock()).token().await.unwrap();
+    assert_eq!(script.last().uri, "https://mtls.idp.example/token");
+}

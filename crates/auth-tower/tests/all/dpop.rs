@@ -133,6 +133,35 @@ async fn the_layer_sends_a_proof_per_request_and_answers_a_nonce_challenge_once(
 }
 
 #[tokio::test]
+async fn with_replay_off_a_nonce_challenge_is_still_answered_and_the_token_kept() {
+    let proofs = Arc::new(Mutex::new(Vec::new()));
+    let base = server(Arc::clone(&proofs)).await;
+    let provider = auth_core::SharedAuthProvider::new(provider(&base));
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let service = ServiceBuilder::new()
+        .layer(
+            AuthLayer::from_shared(provider.clone())
+                .with_replay_policy(auth_core::rejection::ReplayPolicy::never()),
+        )
+        .service(client);
+    // Warm: the token is cached, so the layer knows it is bound when the request comes.
+    auth_core::AuthProvider::token(&provider).await.unwrap();
+    for _ in 0..2 {
+        let request = Request::builder()
+            .uri(format!("{base}/items"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = service.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        proofs.lock().unwrap().len(),
+        3,
+        "challenge, retry, then the nonce at once"
+    );
+}
+
+#[tokio::test]
 async fn a_relative_uri_with_a_bound_token_is_refused_clearly() {
     let proofs = Arc::new(Mutex::new(Vec::new()));
     let base = server(proofs).await;
