@@ -133,6 +133,7 @@ scopes = ["read"]
 algorithm = "ES256"               # ES256 (default), ES384, EdDSA; RS256/PS256 need key_file
 # key_file = "dpop-key.pem"       # a key of your own; without it one is made at start
 # key_password = "..."
+# or: key_store = { path = "dpop.p12", password = "..." }, key_alias = "dpop"
 "#;
 
 const MTLS: &str = r#"# OAuth2 client credentials authenticated by a TLS client certificate (RFC 8705): the

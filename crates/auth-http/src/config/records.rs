@@ -216,9 +216,9 @@ struct KeyTable {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KeyStoreTable {
-    path: PathBuf,
-    password: SecretString,
+pub(crate) struct KeyStoreTable {
+    pub(crate) path: PathBuf,
+    pub(crate) password: SecretString,
 }
 
 impl<'de> Deserialize<'de> for KeyRecord {

@@ -327,3 +327,40 @@ fn contradictory_certificate_settings_are_refused() {
     .to_string();
     assert!(error.contains("other files"), "{error}");
 }
+
+#[cfg(feature = "config")]
+#[tokio::test]
+async fn a_dpop_key_from_a_pkcs12_keystore() {
+    let server = server().await;
+    let store = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../auth-jwt-issuer/tests/keys/rsa-openssl3.p12");
+    let toml = format!(
+        r#"
+        [auth]
+        token_url = "{}"
+        client_id = "id"
+        client_secret = "secret"
+        [auth.dpop]
+        algorithm = "PS256"
+        key_store = {{ path = {:?}, password = "storepass" }}
+        key_alias = "signer"
+        "#,
+        server.url("/token"),
+        store.display().to_string()
+    );
+    let provider = auth_http::ClientFileConfig::from_toml_str(&toml)
+        .unwrap()
+        .build_provider()
+        .unwrap();
+    provider.token().await.unwrap();
+    let proof = header(&server.seen()[0], "dpop").unwrap();
+    let header = jsonwebtoken::decode_header(&proof).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::PS256);
+    claims(&proof); // verified with the RSA public key the proof carries
+    let error =
+        auth_http::ClientFileConfig::from_toml_str(&toml.replace("key_alias = \"signer\"", ""))
+            .and_then(|config| config.build_provider().map(|_| ()))
+            .unwrap_err()
+            .to_string();
+    assert!(error.contains("key_alias"), "{error}");
+}
