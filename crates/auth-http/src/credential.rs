@@ -14,24 +14,31 @@ use crate::error::Result;
 ///
 /// When a bound token's proof cannot be signed; the request must then not be sent.
 pub fn authorize(request: &mut reqwest::Request, token: &Token) -> auth_core::Result<()> {
-    let (method, url) = (request.method().clone(), request.url().clone());
-    put_credential(request.headers_mut(), &method, &url, token)
+    // `None` at once for a token that is not bound: nothing is copied or allocated.
+    let proof = token.proof_header(request.method().as_str(), request.url().as_str())?;
+    put_credential(request.headers_mut(), token, proof);
+    Ok(())
 }
 
-/// Puts `token` on a request of `method` to `url`: its `Authorization` value, and the proof
-/// a bound (DPoP) token needs, made for this request.
+/// Puts `token`'s `Authorization` value on `headers`, and `proof`, the header a bound (DPoP)
+/// token's request needs, when there is one.
 pub(crate) fn put_credential(
     headers: &mut HeaderMap,
-    method: &http::Method,
-    url: &reqwest::Url,
     token: &Token,
-) -> auth_core::Result<()> {
-    let proof = token.proof_header(method.as_str(), url.as_str())?;
+    proof: Option<(http::HeaderName, http::HeaderValue)>,
+) {
     headers.insert(AUTHORIZATION, token.header_value().clone());
     if let Some((name, value)) = proof {
         headers.insert(name, value);
     }
-    Ok(())
+}
+
+/// The `Authorization` header alone, for a request builder's `headers()` (which replaces the
+/// values of the names it carries, so an earlier Authorization goes).
+pub(crate) fn authorization_only(token: &Token) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(1);
+    headers.insert(AUTHORIZATION, token.header_value().clone());
+    headers
 }
 
 pub(crate) async fn credential(provider: &dyn AuthProvider) -> auth_core::Result<Token> {
@@ -90,11 +97,7 @@ impl RequestBuilderExt for reqwest::RequestBuilder {
 
     fn authorize_with(self, token: &Token) -> Result<Self> {
         if token.proof().is_none() {
-            // `headers()` replaces values of the names it carries, so an earlier
-            // Authorization goes.
-            let mut headers = HeaderMap::with_capacity(1);
-            headers.insert(AUTHORIZATION, token.header_value().clone());
-            return Ok(self.headers(headers));
+            return Ok(self.headers(authorization_only(token)));
         }
         // A proof names the request's method and URL: build it to learn them.
         let (client, request) = self.build_split();

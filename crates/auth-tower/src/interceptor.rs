@@ -240,4 +240,35 @@ mod tests {
         assert!(status.message().contains("no Tokio runtime"), "{status:?}");
         assert_eq!(provider.fetches.load(Ordering::SeqCst), 0);
     }
+
+    /// A proof maker that must never be asked: the interceptor has no URL to give it.
+    #[derive(Debug)]
+    struct NeverAsked;
+
+    impl auth_core::RequestProof for NeverAsked {
+        fn header_name(&self) -> &http::HeaderName {
+            static NAME: http::HeaderName = http::HeaderName::from_static("dpop");
+            &NAME
+        }
+
+        fn prove(&self, _: &str, _: &str, _: &str) -> auth_core::Result<http::HeaderValue> {
+            panic!("the interceptor sees no URL to prove");
+        }
+
+        fn observe(&self, _: &str, _: u16, _: &http::HeaderMap) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_dpop_bound_token_is_refused_with_a_status_that_says_why() {
+        let bound = Token::new(auth_core::Scheme::parse("DPoP").unwrap(), "bound-token")
+            .unwrap()
+            .with_proof(Arc::new(NeverAsked));
+        let mut interceptor = AuthInterceptor::new(bound);
+        let status = interceptor.call(Request::new(())).unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert!(status.message().contains("DPoP-bound"), "{status:?}");
+        assert!(!status.message().contains("bound-token"), "{status:?}");
+    }
 }

@@ -157,8 +157,9 @@ pub(crate) fn authorize(
     request: &mut reqwest::blocking::Request,
     token: &auth_core::Token,
 ) -> auth_core::Result<()> {
-    let (method, url) = (request.method().clone(), request.url().clone());
-    put_credential(request.headers_mut(), &method, &url, token)
+    let proof = token.proof_header(request.method().as_str(), request.url().as_str())?;
+    put_credential(request.headers_mut(), token, proof);
+    Ok(())
 }
 
 /// Shows the response to a bound token's proof maker (it keeps the server's nonce); `true`

@@ -1,8 +1,6 @@
 //! Adding authentication to a blocking request builder.
 
 use auth_core::{AuthProvider, Token};
-use http::HeaderMap;
-use http::header::AUTHORIZATION;
 
 use crate::error::Result;
 
@@ -51,11 +49,7 @@ impl RequestBuilderExt for reqwest::blocking::RequestBuilder {
 
     fn authorize_with(self, token: &Token) -> Result<Self> {
         if token.proof().is_none() {
-            // `headers()` replaces values of the names it carries, so an earlier
-            // Authorization goes.
-            let mut headers = HeaderMap::with_capacity(1);
-            headers.insert(AUTHORIZATION, token.header_value().clone());
-            return Ok(self.headers(headers));
+            return Ok(self.headers(crate::credential::authorization_only(token)));
         }
         // A proof names the request's method and URL: build it to learn them.
         let (client, request) = self.build_split();

@@ -52,6 +52,19 @@ impl OAuth2Record {
             }
         };
         let has_assertion = self.assertion.is_some() || self.assertion_config.is_some();
+        // The password and jwt-bearer grants' own fields, which the refresh-token and token
+        // exchange grants do not take.
+        let forbid_user_grant_fields = |grant: &str| {
+            forbid(self.username.is_some(), "username", grant)?;
+            forbid(self.password.is_some(), "password", grant)?;
+            forbid(has_assertion, "assertion", grant)?;
+            forbid(self.refresh_config.is_some(), "refresh_config", grant)?;
+            forbid(
+                self.fallback_on_invalid_grant.is_some(),
+                "fallback_on_invalid_grant",
+                grant,
+            )
+        };
         let mut refresh_client = None;
         let (token_url, discover) = match (&self.token_url, &self.issuer_url) {
             (Some(_), Some(_)) => {
@@ -83,15 +96,7 @@ impl OAuth2Record {
             (None, Some(refresh_url)) => {
                 let grant = "refresh-token";
                 forbid(self.has_subject_token(), "subject_token", grant)?;
-                forbid(self.username.is_some(), "username", grant)?;
-                forbid(self.password.is_some(), "password", grant)?;
-                forbid(has_assertion, "assertion", grant)?;
-                forbid(self.refresh_config.is_some(), "refresh_config", grant)?;
-                forbid(
-                    self.fallback_on_invalid_grant.is_some(),
-                    "fallback_on_invalid_grant",
-                    grant,
-                )?;
+                forbid_user_grant_fields(grant)?;
                 let refresh_token = self.refresh_token.clone().ok_or_else(|| {
                     invalid("`refresh_url` selects the refresh-token grant, which needs `refresh_token`")
                 })?;
@@ -109,16 +114,7 @@ impl OAuth2Record {
                 }
                 let fallback = self.fallback_on_invalid_grant.unwrap_or(true);
                 let grant = if self.has_subject_token() {
-                    let grant = "token exchange";
-                    forbid(self.username.is_some(), "username", grant)?;
-                    forbid(self.password.is_some(), "password", grant)?;
-                    forbid(has_assertion, "assertion", grant)?;
-                    forbid(self.refresh_config.is_some(), "refresh_config", grant)?;
-                    forbid(
-                        self.fallback_on_invalid_grant.is_some(),
-                        "fallback_on_invalid_grant",
-                        grant,
-                    )?;
+                    forbid_user_grant_fields("token exchange")?;
                     Grant::from(self.exchange()?)
                 } else if self.username.is_some() || self.password.is_some() {
                     forbid(has_assertion, "assertion", "password")?;
